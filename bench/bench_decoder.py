@@ -1,0 +1,100 @@
+"""Benchmark the depth-first decoder against its layer-by-layer twin: `python bench/bench_decoder.py`.
+
+Exports the checkpoint (default models/decoder.pt; --fixture uses the deterministic stand-in of export/fixtures.py),
+then measures, deterministically: MACs per face (from the plan, equal to the C counters), host instructions per face
+(valgrind --tool=callgrind, difference between runs of 2 and 1 faces so start-up cancels), and AVR flash/RAM of
+objects holding only the decoder (avr-gcc -Os, avr-size). Prints a Markdown table; --write updates
+docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dataset.cli import Parser, UsageError, run  # noqa: E402
+from export import backends as B  # noqa: E402
+from export.export_decoder import export  # noqa: E402
+
+SRC = ROOT / "firmware" / "src"
+
+
+def callgrind_ir(exe: Path, lbl: bool, tmp: Path) -> int:
+    """Instructions of one face: Ir(2 faces) - Ir(1 face)."""
+    irs = []
+    for n in (1, 2):
+        out = tmp / f"cg.{lbl}.{n}"
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(exe)]
+                           + (["lbl"] if lbl else []), input=bytes([3, 64] * n), capture_output=True)
+        if r.returncode:
+            raise UsageError(f"valgrind failed: {r.stderr.decode()[-300:]}")
+        irs.append(int(re.search(r"^summary: (\d+)", out.read_text(), re.M).group(1)))
+    return irs[1] - irs[0]
+
+
+def avr_size(model_dir: Path, main_c: str, tmp: Path) -> dict:
+    objs = []
+    for f in (main_c, "decoder_weights.c"):
+        o = tmp / (f + ".avr.o")
+        subprocess.run(["avr-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-mmcu=atmega328p", "-Os",
+                        f"-I{SRC}", f"-I{model_dir}", "-c", str(model_dir / f), "-o", str(o)], check=True)
+        objs.append(o)
+    out = subprocess.run(["avr-size", *map(str, objs)], capture_output=True, text=True, check=True).stdout
+    rows = [l.split() for l in out.strip().splitlines()[1:]]
+    return {"code": int(rows[0][0]), "tables": int(rows[1][0]), "ram": int(rows[0][2]) + int(rows[0][1])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="bench_decoder.py", description=__doc__)
+    p.add_argument("--checkpoint", default=str(ROOT / "models" / "decoder.pt"))
+    p.add_argument("--fixture", action="store_true", help="benchmark the deterministic stand-in checkpoint")
+    p.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
+    a = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        if a.fixture:
+            from export.fixtures import make_checkpoint
+            ckpt = make_checkpoint(tmp / "fixture.pt")
+        else:
+            ckpt = Path(a.checkpoint)
+        mp = export(ckpt, tmp / "model", verbose=False)
+        exe = B.build_host_c(tmp / "model")
+        ir_tiled, ir_lbl = callgrind_ir(exe, False, tmp), callgrind_ir(exe, True, tmp)
+        avr_t, avr_l = avr_size(tmp / "model", "decoder.c", tmp), avr_size(tmp / "model", "decoder_lbl.c", tmp)
+    r, m = mp["ram"], mp["macs"]
+    table = "\n".join([
+        f"Model `{mp['model']}` ({'fixture' if a.fixture else ckpt}), {mp['granularity']} weight exponents.", "",
+        "| | depth-first (decoder.c) | layer by layer (decoder_lbl.c) | ratio |", "|---|---|---|---|",
+        f"| activation RAM, plan (B) | {r['total_activation_bytes']} | {r['layer_by_layer_bytes']} | "
+        f"{r['layer_by_layer_bytes'] / r['total_activation_bytes']:.1f}x less |",
+        f"| AVR .bss+.data of the decoder object (B) | {avr_t['ram']} | {avr_l['ram']} | |",
+        f"| MACs per face | {m['total']:,} | {m['layer_by_layer_total']:,} | +{100 * m['recompute_overhead']:.1f} % |",
+        f"| host instructions per face (callgrind, x86-64 -O2) | {ir_tiled:,} | {ir_lbl:,} | "
+        f"{ir_tiled / ir_lbl:.2f}x |",
+        f"| AVR code, -Os (B) | {avr_t['code']} | {avr_l['code']} | |",
+        f"| AVR flash tables: weights, biases, shifts, cond (B) | {avr_t['tables']} | {avr_l['tables']} | |",
+        "", "Depth-first plan: " + ", ".join(f"L{l['level']} {l['shape']} {'/'.join(map(str, l['storage']))}"
+                                           for l in mp["plan"]["levels"]) + f", output {mp['plan']['output']}.",
+        "", "Buffers (B): " + ", ".join(f"{k} {v}" for k, v in r["buffers"].items()) + ".", "",
+        "Accumulators: " + ", ".join(f"L{x['layer']} {x['type']} [{x['proven_lo']}, {x['proven_hi']}]"
+                                     for x in mp["accumulators"]) + "."])
+    print(table)
+    if a.write:
+        doc = ROOT / "docs" / "benchmarks.md"
+        text = doc.read_text() if doc.exists() else ""
+        start, end = "<!-- bench_decoder:start -->", "<!-- bench_decoder:end -->"
+        block = f"{start}\n{table}\n{end}"
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S) \
+            if start in text else text + "\n" + block + "\n"
+        doc.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

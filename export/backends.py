@@ -1,0 +1,79 @@
+"""Face generators for die_gen's `golden` and `host-c` backends: (checkpoint, pips, codes) -> uint8 (N, 32, 32).
+
+host-c exports the checkpoint and compiles the generated C with the host gcc into build/host_c/<hash>/, cached by the
+hash of everything that goes into the binary, then streams (pips, code) pairs through it.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from dataset.cli import UsageError
+from export import golden, quantize as Q
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "host_c"
+FIRMWARE_SRC = ROOT / "firmware" / "src"
+DRIVER = Path(__file__).resolve().parent / "c" / "host_driver.c"
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-O1"]
+GENERATED = ("decoder.c", "decoder_lbl.c", "decoder_weights.c", "decoder_weights.h")
+
+
+def _check(pips, codes) -> tuple[np.ndarray, np.ndarray]:
+    pips, codes = np.asarray(pips, dtype=np.int64), np.asarray(codes, dtype=np.int64)
+    if pips.shape != codes.shape or pips.ndim != 1:
+        raise UsageError("pips and codes must be 1-D and of equal length")
+    if len(pips) and (pips.min() < 1 or pips.max() > 6 or codes.min() < 0 or codes.max() > 255):
+        raise UsageError("pips must be 1..6 and codes 0..255")
+    return pips, codes
+
+
+def generate_golden(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
+    pips, codes = _check(pips, codes)
+    return golden.generate(Q.from_checkpoint(ckpt, granularity), pips, codes)
+
+
+def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool = False) -> Path:
+    """Compile model_dir's generated C + the host driver; returns the binary (reused while the inputs are equal)."""
+    model_dir = Path(model_dir)
+    srcs = [model_dir / f for f in GENERATED] + [FIRMWARE_SRC / "decoder.h", FIRMWARE_SRC / "flash.h", DRIVER]
+    flags = CFLAGS + (SANITIZE if sanitize else []) + (["-DGD_COUNT_MACS"] if count_macs else [])
+    h = hashlib.sha256(" ".join(flags).encode())
+    for s in srcs:
+        if not s.exists():
+            raise UsageError(f"{s}: missing (run export/export_decoder.py)")
+        h.update(s.read_bytes())
+    exe = BUILD / h.hexdigest()[:16] / "decoder_host"
+    if not exe.exists():
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        cmd = ["gcc", *flags, f"-I{FIRMWARE_SRC}", f"-I{model_dir}", *map(str, srcs[:3]), str(DRIVER),
+               "-o", str(exe) + ".tmp"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"host C build failed:\n{r.stderr}")
+        Path(str(exe) + ".tmp").rename(exe)
+    return exe
+
+
+def run_host_c(exe: Path, pips, codes, lbl: bool = False, macs: bool = False) -> tuple[np.ndarray, str]:
+    pips, codes = _check(pips, codes)
+    data = np.stack([pips, codes], 1).astype(np.uint8).tobytes()
+    args = [str(exe)] + (["lbl"] if lbl else ["macs"] if macs else [])
+    r = subprocess.run(args, input=data, capture_output=True)
+    if r.returncode:
+        raise RuntimeError(f"host decoder failed: {r.stderr.decode(errors='replace')}")
+    return np.frombuffer(r.stdout, dtype=np.uint8).reshape(len(pips), 32, 32), r.stderr.decode()
+
+
+def generate_host_c(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
+    """Export `ckpt` into build/ (cached by checkpoint hash), compile, run."""
+    from export.export_decoder import export
+    digest = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode()).hexdigest()[:16]
+    model_dir = ROOT / "build" / "models" / digest
+    if not (model_dir / "decoder.c").exists():
+        export(ckpt, model_dir, granularity, verbose=False)
+    return run_host_c(build_host_c(model_dir), pips, codes)[0]

@@ -1,0 +1,134 @@
+"""Export the trained decoder to C: `python export/export_decoder.py [--checkpoint models/decoder.pt] [--out DIR]`.
+
+Quantises the checkpoint under docs/integer-contract.md (calibrating on all 6 x 256 device inputs), proves the
+accumulator widths, picks the depth-first memory plan by simulation, and writes into DIR (firmware/src/model):
+decoder_weights.{c,h} (flash tables), decoder.c (depth-first decoder_run), decoder_lbl.c (layer-by-layer twin for
+benchmarks), qmodel.json (the integer model) and memory_plan.json. Same checkpoint, same bytes.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from dataset.cli import Parser, UsageError, run
+from export import gen_c, plan as P, quantize as Q
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "firmware" / "src" / "model"
+BUDGET = 1024
+
+
+def flash_bytes(qm: Q.QModel) -> dict[str, int]:
+    b = {"cond_table": int(qm.cond_table.size)}
+    for k, L in enumerate(qm.layers):
+        bias_w = 2 if np.abs(L.bias).max(initial=0) <= 32767 else 4
+        b[f"layer{k}"] = int(L.w.size + L.bias.size * bias_w + L.co)
+    return b
+
+
+def lbl_macs(qm: Q.QModel) -> list[int]:
+    """MACs of one layer-by-layer pass (every valid tap once), from the same tap rule as the C code."""
+    lv = P.levels(qm)
+    out = [lv[0].c * 16 * qm.layers[0].ci]
+    for k in range(1, len(lv)):
+        t = sum(len(P.taps(qm.layers[k].kind, y, x, lv[k - 1].h, lv[k - 1].w))
+                for y in range(lv[k].h) for x in range(lv[k].w))
+        out.append(t * lv[k - 1].c * lv[k].c)
+    return out
+
+
+def check_proof(qm: Q.QModel) -> None:
+    for k, L in enumerate(qm.layers):
+        half = 1 << max(int(L.shift.max()) - 1, 0)
+        if L.acc_hi + half >= 2 ** 31 or L.acc_lo < -2 ** 31:
+            raise UsageError(f"layer {k}: accumulator bound does not leave room for rounding in int32")
+
+
+def memory_plan(qm: Q.QModel, plan: P.Plan, budget: int) -> dict:
+    lv = P.levels(qm)
+    sizes = [l.h * l.w * l.c for l in lv]
+    bufs = P.buffers(qm, plan)
+    fl = flash_bytes(qm)
+    lm = lbl_macs(qm)
+    return {
+        "generated_by": "export/export_decoder.py",
+        "model": qm.cfg.name, "config": qm.config, "granularity": qm.granularity,
+        "plan": {"levels": [{"level": k, "shape": [l.c, l.h, l.w],
+                             "storage": list(plan.storage[k]) if k < len(plan.storage) else ["output"]}
+                            for k, l in enumerate(lv)], "output": plan.final},
+        "ram": {"buffers": bufs, "total_activation_bytes": sum(bufs.values()), "budget": budget,
+                "layer_by_layer_bytes": max(sizes[0::2]) + max(sizes[1::2])},
+        "flash": {"tables": fl, "total_bytes": sum(fl.values())},
+        "macs": {"per_layer": plan.macs, "total": sum(plan.macs),
+                 "layer_by_layer_per_layer": lm, "layer_by_layer_total": sum(lm),
+                 "recompute_overhead": round(sum(plan.macs) / sum(lm) - 1, 4)},
+        "accumulators": [{"layer": k, "kind": L.kind, "type": L.acc_type, "proven_lo": L.acc_lo,
+                          "proven_hi": L.acc_hi, "reached_lo": L.reach_lo, "reached_hi": L.reach_hi,
+                          "e_in": L.e_in, "e_out": L.e_out, "shift_min": int(L.shift.min()),
+                          "shift_max": int(L.shift.max())} for k, L in enumerate(qm.layers)],
+    }
+
+
+def export(checkpoint: str | Path, out: str | Path, granularity: str = "channel", budget: int = BUDGET,
+           verbose: bool = True) -> dict:
+    from training import checkpoint as ckpt_mod
+    model, _ = ckpt_mod.load(checkpoint)
+    if model.cfg.dim4 * 16 > 65535 or max(model.cfg.dim1, model.cfg.dim2, model.cfg.dim3, model.cfg.dim4) > 64:
+        raise UsageError("config too large for the generated C")
+    qm = Q.quantize(model.decoder, granularity)
+    check_proof(qm)
+    plan = P.search(qm, budget)
+    mp = memory_plan(qm, plan, budget)
+    files = {"decoder_weights.h": gen_c.weights_h(qm), "decoder_weights.c": gen_c.weights_c(qm),
+             "decoder.c": gen_c.decoder_c(qm, plan), "decoder_lbl.c": gen_c.lbl_c(qm),
+             "memory_plan.json": json.dumps(mp, indent=1) + "\n"}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out) as tmp:  # write all, then move: never a half-updated model dir
+        for name, text in files.items():
+            (Path(tmp) / name).write_text(text)
+        Q.save(qm, Path(tmp) / "qmodel.json")
+        for name in list(files) + ["qmodel.json"]:
+            shutil.move(str(Path(tmp) / name), out / name)
+    if verbose:
+        print(report(mp, qm))
+    return mp
+
+
+def report(mp: dict, qm: Q.QModel) -> str:
+    r, m = mp["ram"], mp["macs"]
+    lines = [f"model {mp['model']} ({mp['granularity']} weight exponents)", "accumulator proofs:"]
+    lines += ["  " + s for s in Q.proof_lines(qm)]
+    lines.append("plan: " + ", ".join(f"L{l['level']} {'/'.join(map(str, l['storage']))}" for l in mp["plan"]["levels"])
+                 + f", output {mp['plan']['output']}")
+    lines += [f"  {k:28s} {v:5d} B" for k, v in r["buffers"].items()]
+    lines.append(f"activation RAM {r['total_activation_bytes']} B (budget {r['budget']}); layer by layer "
+                 f"{r['layer_by_layer_bytes']} B")
+    lines.append(f"flash tables {mp['flash']['total_bytes']} B")
+    lines.append(f"MACs/face {m['total']} (layer by layer {m['layer_by_layer_total']}, recompute "
+                 f"+{100 * m['recompute_overhead']:.1f} %)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="export_decoder.py", description=__doc__)
+    p.add_argument("--checkpoint", default=str(ROOT / "models" / "decoder.pt"),
+                   help="trained checkpoint (default models/decoder.pt)")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default firmware/src/model)")
+    p.add_argument("--granularity", choices=Q.GRANULARITIES, default="channel",
+                   help="weight exponent per output channel (default, measured better) or per layer")
+    p.add_argument("--budget", type=int, default=BUDGET, help="activation RAM budget in bytes (default 1024)")
+    a = p.parse_args(argv)
+    if Path(a.out).exists() and not Path(a.out).is_dir():
+        raise UsageError(f"--out {a.out} is not a directory")
+    export(a.checkpoint, a.out, a.granularity, a.budget)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

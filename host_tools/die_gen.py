@@ -1,0 +1,88 @@
+"""Generate die faces from any stage of the pipeline, so stages can be compared face for face.
+
+    python host_tools/die_gen.py --backend float --count 600 --seed 0 --out faces.npz
+
+The same --seed gives the same (pips, angle) list for every backend. Output .npz: images uint8 (N,32,32), labels
+(pips 1..6), angles (degrees, float32) and codes (the device's angle byte). --pips / --angle pin one face.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from dataset.cli import Parser, UsageError, run
+from dataset.npzio import check_writable, save_npz
+from host_tools.faces import CODES, code_to_degrees, face_list
+from training.checkpoint import DEFAULT_DECODER
+
+Backend = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
+
+
+def float_backend(ckpt: Path, pips: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The trained PyTorch decoder in float32, output rounded to bytes as the device does."""
+    import torch
+
+    from training import checkpoint
+    from training.model import generate
+    model, _ = checkpoint.load(ckpt)
+    return generate(model, torch.from_numpy(pips), torch.from_numpy(codes)).numpy()
+
+
+def _lazy(module: str, name: str) -> Backend:
+    """Backends of later stages import their stage only when used."""
+    def call(ckpt: Path, pips: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        import importlib
+        return getattr(importlib.import_module(module), name)(ckpt, pips, codes)
+    return call
+
+
+BACKENDS: dict[str, Backend] = {
+    "float": float_backend,
+    "golden": _lazy("export.backends", "generate_golden"),    # numpy oracle of docs/integer-contract.md
+    "host-c": _lazy("export.backends", "generate_host_c"),    # the generated C decoder, compiled for the host
+}
+
+
+def generate_faces(backend: str, ckpt: Path, pips: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r} (have: {', '.join(BACKENDS)})")
+    faces = BACKENDS[backend](Path(ckpt), pips, codes)
+    assert faces.shape == (len(pips), 32, 32) and faces.dtype == np.uint8, (faces.shape, faces.dtype)
+    return faces
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="die_gen.py", description=__doc__, formatter_class=__import__("argparse").RawTextHelpFormatter)
+    p.add_argument("--backend", default="float", help=f"one of: {', '.join(BACKENDS)} (default float)")
+    p.add_argument("--checkpoint", default=str(DEFAULT_DECODER), help="decoder checkpoint (default models/decoder.pt)")
+    p.add_argument("--count", type=int, default=60, help="number of faces (default 60)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the (pips, angle) list, shared by all backends")
+    p.add_argument("--pips", type=int, help="pin the pip count (1..6)")
+    p.add_argument("--angle", type=float, help="pin the angle in degrees (rounded to the device's 256 steps)")
+    p.add_argument("--out", default="data/faces.npz", help="output .npz (default data/faces.npz)")
+    p.add_argument("--preview", metavar="FILE.png", help="also write a labelled grid of the faces")
+    a = p.parse_args(argv)
+
+    if a.count < 1:
+        raise UsageError(f"--count must be at least 1, got {a.count}")
+    if a.pips is not None and not 1 <= a.pips <= 6:
+        raise UsageError(f"--pips must be 1..6, got {a.pips}")
+    if a.backend not in BACKENDS:
+        raise UsageError(f"unknown backend {a.backend!r} (have: {', '.join(BACKENDS)})")
+    check_writable(Path(a.out))
+    code = None if a.angle is None else int(round(a.angle % 360 * CODES / 360)) % CODES
+    pips, codes = face_list(a.count, a.seed, a.pips, code)
+    faces = generate_faces(a.backend, Path(a.checkpoint), pips, codes)
+    save_npz(a.out, images=faces, labels=pips, angles=code_to_degrees(codes).astype(np.float32), codes=codes)
+    if a.preview:
+        from dataset.make_dice import save_preview
+        save_preview(a.preview, faces, pips, code_to_degrees(codes))
+    print(f"wrote {len(faces)} faces ({a.backend}) to {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

@@ -1,0 +1,115 @@
+"""The conditional VAE: tiny training runs, checkpoints, determinism, die_gen, and the committed default's quality."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, assert_one_line_error, run_script
+from host_tools.faces import face_list
+from training import checkpoint, footprint
+from training.config import DecoderConfig
+from training.metrics import quality
+from training.model import CVAE, count_params, generate
+from training.train_cvae import train
+
+TINY = DecoderConfig(dim1=2, dim2=2, dim3=2, dim4=2, hires=1)
+DEFAULT = ROOT / "models" / "decoder.pt"
+
+
+@pytest.mark.parametrize("cfg", [TINY, DecoderConfig(dim1=4, dim2=2, dim3=2, dim4=2, hires=0, loss="mse"),
+                                 DecoderConfig(dim1=2, dim2=2, dim3=2, dim4=2, hires=3, mode="vae", latent=2)])
+def test_param_and_shape_bookkeeping(cfg):
+    model = CVAE(cfg)
+    assert count_params(model.decoder) == footprint.params(cfg)
+    z, mu, logvar = model(torch.rand(3, 1, 32, 32), torch.tensor([1, 4, 6]), torch.tensor([0.0, 90.0, 359.0]))
+    assert z.shape == (3, 1, 32, 32)
+    assert (mu is None) == (cfg.mode == "angle")
+
+
+def test_reference_sizes_match_the_seed_study():
+    """8_8_8_8 + two hi-res layers is ~4.1k weights and 16_8_8_8 + 2 ~8.3k with a (cos, sin) angle input."""
+    assert footprint.params(DecoderConfig(harmonics=(1,))) == 4145
+    assert footprint.params(DecoderConfig(dim1=16, harmonics=(1,))) == 8273
+
+
+def test_config_rejects_nonsense():
+    for bad in ({"hires": 4}, {"mode": "gan"}, {"dim1": 0}, {"loss": "l1"}, {"harmonics": ()}):
+        with pytest.raises(ValueError):
+            DecoderConfig(**bad)
+    with pytest.raises(ValueError):
+        DecoderConfig.from_dict({"dim1": 8, "colour": "red"})
+
+
+def test_tiny_training_is_deterministic_and_round_trips(tmp_path):
+    m1, h1 = train(TINY, epochs=2, count=256, batch=64, seed=3, progress=False, verbose=False)
+    m2, h2 = train(TINY, epochs=2, count=256, batch=64, seed=3, progress=False, verbose=False)
+    assert h1 == h2
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
+        assert torch.equal(a, b)
+    checkpoint.save(tmp_path / "t.pt", m1, {"note": 1})
+    m3, ckpt = checkpoint.load(tmp_path / "t.pt")
+    assert ckpt["metrics"] == {"note": 1} and m3.cfg == TINY
+    p, c = face_list(24, seed=1)
+    assert torch.equal(generate(m1, torch.from_numpy(p), torch.from_numpy(c)),
+                       generate(m3, torch.from_numpy(p), torch.from_numpy(c)))
+
+
+def test_train_cli_writes_a_run_folder(tmp_path):
+    out = tmp_path / "run"
+    run_script("training/train_cvae.py", "--dim1", "2", "--dim2", "2", "--dim3", "2", "--dim4", "2", "--hires", "1",
+               "--epochs", "1", "--count", "128", "--batch", "64", "--eval-count", "60", "--out", str(out), check=True)
+    assert {"decoder.pt", "metrics.json", "samples.png", "scan.png", "loss.png"} <= {p.name for p in out.iterdir()}
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"mse", "cnn_accuracy", "strict_pip_rate", "params", "macs", "n"} <= set(m) and m["n"] == 60
+
+
+def test_train_cli_bad_config_one_line():
+    assert_one_line_error(run_script("training/train_cvae.py", "--hires", "7", "--epochs", "1"))
+
+
+def test_quality_metric_on_ground_truth_is_perfect():
+    """The metric's reference point: ground-truth renders score MSE 0 and 100 % on both counts."""
+    from dataset.render import render_die
+    from host_tools.faces import code_to_degrees
+    p, c = face_list(120, seed=2)
+    faces = np.stack([render_die(int(a), float(d)) for a, d in zip(p, code_to_degrees(c))])
+    q = quality(faces, p, c)
+    assert q["mse"] == 0 and q["cnn_accuracy"] == 1 and q["strict_pip_rate"] == 1
+
+
+@pytest.mark.skipif(not DEFAULT.exists(), reason="no committed default decoder yet")
+def test_committed_default_meets_quality_and_budgets():
+    """Computed now on 6,000 fresh faces, not read from the stored metrics."""
+    model, _ = checkpoint.load(DEFAULT)
+    p, c = face_list(6000, seed=2024)
+    q = quality(generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy(), p, c, model.cfg.mode)
+    assert q["cnn_accuracy"] >= 0.995, q
+    assert q["strict_pip_rate"] >= 0.97, q
+    assert footprint.params(model.cfg) <= 10_000
+    assert footprint.macs(model.cfg) <= 2_000_000
+
+
+@pytest.mark.skipif(not DEFAULT.exists(), reason="no committed default decoder yet")
+def test_die_gen_float_schema_and_seed(tmp_path):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    run_script("host_tools/die_gen.py", "--backend", "float", "--count", "12", "--seed", "5", "--out", str(a),
+               check=True)
+    run_script("host_tools/die_gen.py", "--count", "12", "--seed", "5", "--out", str(b), "--pips", "3",
+               "--angle", "90", check=True)
+    with np.load(a) as za, np.load(b) as zb:
+        assert za["images"].shape == (12, 32, 32) and za["images"].dtype == np.uint8
+        p, c = face_list(12, seed=5)
+        assert np.array_equal(za["labels"], p) and np.array_equal(za["codes"], c)
+        assert np.allclose(za["angles"], c * 360 / 256)
+        assert (zb["labels"] == 3).all() and (zb["codes"] == 64).all()
+
+
+@pytest.mark.parametrize("args", [["--checkpoint", "/nonexistent.pt"], ["--count", "0"], ["--pips", "7"],
+                                  ["--backend", "quantum"], ["--checkpoint", "README.md"]])
+def test_die_gen_bad_input_one_line(tmp_path, args):
+    proc = run_script("host_tools/die_gen.py", "--out", str(tmp_path / "f.npz"), *args)
+    assert_one_line_error(proc)
+    assert not (tmp_path / "f.npz").exists()

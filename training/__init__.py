@@ -1,0 +1,1 @@
+"""GenDie pipeline stage: training."""

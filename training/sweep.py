@@ -1,0 +1,154 @@
+"""The footprint study: train a grid of decoder sizes, then plot quality against weights, MACs and memory.
+
+    python training/sweep.py --quick --out runs/sweep      # ~15 min on 2 cores
+    python training/sweep.py --out runs/sweep_full          # the full grid, longer runs
+
+Writes sweep.csv (one row per config) and plots: params_vs_mse.png (log-log, with the fitted slope; the seed study
+found about -2/3), params_vs_accuracy.png, and budget.png (quality against MACs and activation memory, with the MCU
+budgets drawn in). Runs one config per worker process, one torch thread each.
+"""
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from dataset.cli import Parser, UsageError, run
+from training.config import DecoderConfig
+
+BUDGET = {"params": 10_000, "macs": 2_000_000, "act_bytes": 1024}
+QUICK_DIMS = [(4, 4, 4, 4), (4, 8, 8, 8), (8, 8, 8, 8), (8, 16, 16, 16), (16, 8, 8, 8), (16, 16, 16, 16)]
+FULL_DIMS = QUICK_DIMS + [(2, 4, 4, 4), (6, 8, 8, 8), (8, 8, 8, 16), (12, 8, 8, 8), (8, 4, 4, 4), (32, 16, 16, 16)]
+COLUMNS = ["name", "dim1", "dim2", "dim3", "dim4", "hires", "loss", "params", "macs", "act_bytes_rows",
+           "act_bytes_strip8", "act_bytes_strip4", "mse", "cnn_accuracy", "strict_pip_rate", "train_seconds"]
+
+
+def grid(dims: list[tuple[int, int, int, int]], hires: list[int], loss: str) -> list[DecoderConfig]:
+    return [DecoderConfig(dim1=d[0], dim2=d[1], dim3=d[2], dim4=d[3], hires=h, loss=loss)
+            for d, h in itertools.product(dims, hires)]
+
+
+def _train_one(cfg_dict: dict, epochs: int, count: int, eval_count: int, seed: int) -> dict:
+    import time
+
+    import torch
+    torch.set_num_threads(1)
+    from training.train_cvae import evaluate, train
+    cfg = DecoderConfig.from_dict(cfg_dict)
+    t0 = time.perf_counter()
+    model, _ = train(cfg, epochs=epochs, count=count, batch=128, seed=seed, progress=False, verbose=False)
+    row = {"name": cfg.name, **cfg.to_dict(), **evaluate(model, eval_count),
+           "train_seconds": round(time.perf_counter() - t0, 1)}
+    return {k: row[k] for k in COLUMNS}
+
+
+def fit_slope(params: np.ndarray, mse: np.ndarray) -> tuple[float, float]:
+    """Least-squares line through log10(params), log10(mse): (slope, intercept)."""
+    slope, intercept = np.polyfit(np.log10(params), np.log10(mse), 1)
+    return float(slope), float(intercept)
+
+
+def plot(rows: list[dict], out: Path) -> float:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    params = np.array([r["params"] for r in rows], float)
+    mse = np.array([r["mse"] for r in rows], float)
+    hires = np.array([r["hires"] for r in rows])
+    slope, icpt = fit_slope(params, mse)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for h in sorted(set(hires)):
+        sel = hires == h
+        ax.loglog(params[sel], mse[sel], "o", label=f"{h} hi-res layers")
+    xs = np.geomspace(params.min(), params.max(), 50)
+    ax.loglog(xs, 10 ** icpt * xs ** slope, "k--", label=f"fit: slope {slope:.2f}")
+    ax.axvline(BUDGET["params"], color="r", lw=0.8, label="flash budget (10k weights)")
+    ax.set_xlabel("decoder weights")
+    ax.set_ylabel("MSE vs ground truth")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "params_vs_mse.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for key, marker in (("cnn_accuracy", "o"), ("strict_pip_rate", "x")):
+        ax.semilogx(params, [100 * r[key] for r in rows], marker, label=key.replace("_", " "))
+    ax.set_xlabel("decoder weights")
+    ax.set_ylabel("% of faces")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "params_vs_accuracy.png", dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, key, budget, label in ((axes[0], "macs", BUDGET["macs"], "MACs per face"),
+                                   (axes[1], "act_bytes_strip8", BUDGET["act_bytes"],
+                                    "activation bytes (estimate, 8-px strips)")):
+        x = [r[key] for r in rows]
+        sc = ax.scatter(x, [100 * r["strict_pip_rate"] for r in rows], c=hires, cmap="viridis")
+        ax.axvline(budget, color="r", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("strict pip count %")
+    fig.colorbar(sc, ax=axes, label="hi-res layers")
+    fig.savefig(out / "budget.png", dpi=110)
+    plt.close(fig)
+    return slope
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="sweep.py", description=__doc__, formatter_class=__import__("argparse").RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small grid and short runs (~15 min on 2 cores)")
+    p.add_argument("--epochs", type=int, help="epochs per config (default 12 quick, 60 full)")
+    p.add_argument("--count", type=int, default=4096, help="training dice per config (default 4096)")
+    p.add_argument("--eval-count", type=int, default=1200, help="faces for each config's metrics (default 1200)")
+    p.add_argument("--hires", default="0,1,2,3", help="hi-res layer counts to sweep (default 0,1,2,3)")
+    p.add_argument("--loss", default="bce", choices=("bce", "mse"))
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/sweep", help="folder for sweep.csv and the plots")
+    a = p.parse_args(argv)
+    try:
+        hires = sorted({int(h) for h in a.hires.split(",")})
+        configs = grid(QUICK_DIMS if a.quick else FULL_DIMS, hires, a.loss)
+    except ValueError as e:
+        raise UsageError(f"--hires: {e}") from None
+    epochs = a.epochs or (12 if a.quick else 60)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    rows: list[dict] = []
+    # biggest first: the slowest configs start early, so the workers finish together
+    configs.sort(key=lambda c: -c.dim1 * (c.hires + 1))
+    with ProcessPoolExecutor(max_workers=a.workers) as pool:
+        futures = [pool.submit(_train_one, c.to_dict(), epochs, a.count, a.eval_count, a.seed) for c in configs]
+        for f in tqdm(as_completed(futures), total=len(futures), desc="sweep", unit="cfg"):
+            rows.append(f.result())
+            rows.sort(key=lambda r: (r["params"], r["name"]))
+            with open(out / "sweep.csv", "w", newline="") as fh:  # rewritten as results arrive: a crash loses none
+                w = csv.DictWriter(fh, COLUMNS)
+                w.writeheader()
+                w.writerows(rows)
+    slope = plot(rows, out)
+    fits = [r for r in rows if r["params"] <= BUDGET["params"] and r["macs"] <= BUDGET["macs"]
+            and r["act_bytes_strip8"] <= BUDGET["act_bytes"]]
+    print(f"{len(rows)} configs -> {out}/sweep.csv; log-log slope params vs MSE {slope:.2f} (seed: about -0.67)")
+    if fits:
+        best = max(fits, key=lambda r: (r["strict_pip_rate"], -r["mse"]))
+        print(f"best within every budget: {best['name']} (strict {100 * best['strict_pip_rate']:.1f} %, "
+              f"MSE {best['mse']:.4f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

@@ -1,0 +1,162 @@
+"""Train the conditional VAE: `python training/train_cvae.py [overrides] --out runs/NAME`.
+
+Config overrides (--dim1 .. --dim4, --hires, --mode, --loss, --latent) change the default DecoderConfig; everything
+else is the training recipe. Writes to the run folder: decoder.pt (config inside), metrics.json, samples.png (six pip
+counts x 8 angles), scan.png (an angle or latent scan per pip count) and loss.png.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from dataset.cli import Parser, UsageError, run
+from dataset.make_dice import generate as make_dice
+from host_tools.faces import face_list
+from training import checkpoint, footprint
+from training.config import NUM_CLASSES, DecoderConfig
+from training.metrics import quality
+from training.model import CVAE, generate, reconstruction_loss
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError as e:
+        raise UsageError(f"--device {name}: {e}") from None
+
+
+def train(cfg: DecoderConfig, epochs: int = 300, count: int = 8192, batch: int = 128, lr: float = 4e-3,
+          beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
+          verbose: bool = True, model: CVAE | None = None) -> tuple[CVAE, list[float]]:
+    """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss."""
+    torch.manual_seed(seed)
+    data = make_dice(count, seed=10_000 + seed)
+    dev = pick_device(device)
+    x = torch.from_numpy(data["images"]).float().div(255).unsqueeze(1).to(dev)
+    pips = torch.from_numpy(data["labels"]).to(dev)
+    angles = torch.from_numpy(data["angles"]).to(dev)
+    model = (model or CVAE(cfg)).to(dev, memory_format=torch.channels_last)
+    steps_per_epoch = max(1, count // batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
+                                                pct_start=0.1, final_div_factor=100)
+    gen = torch.Generator().manual_seed(seed)
+    history: list[float] = []
+    bar = tqdm(range(epochs), desc=cfg.name, unit="ep", disable=not progress)
+    model.train()
+    for _ in bar:
+        order = torch.randperm(count, generator=gen).to(dev)
+        total = 0.0
+        for s in range(steps_per_epoch):
+            idx = order[s * batch:(s + 1) * batch]
+            z, mu, logvar = model(x[idx], pips[idx], angles[idx])
+            loss = reconstruction_loss(z, x[idx], cfg.loss)
+            if mu is not None:  # KL to the unit-normal prior, per pixel like the reconstruction term
+                kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1))
+                loss = loss + beta * kl
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        history.append(total / steps_per_epoch)
+        bar.set_postfix(loss=f"{history[-1]:.4f}")
+        if verbose and not progress and (len(history) % max(1, epochs // 10) == 0):  # logs of background runs still move
+            print(f"{cfg.name}: epoch {len(history)}/{epochs} loss {history[-1]:.4f}", flush=True)
+    return model.cpu().eval(), history
+
+
+def evaluate(model: CVAE, count: int = 6000, seed: int = 1) -> dict:
+    """Quality on `count` fresh faces (uniform pips and codes) plus the MCU footprint of the config."""
+    p, c = face_list(count, seed)
+    faces = generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
+    return {**quality(faces, p, c, model.cfg.mode), **footprint.summary(model.cfg)}
+
+
+def save_plots(model: CVAE, history: list[float], out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dataset.make_dice import save_preview
+
+    for name, ncodes in (("samples", 8), ("scan", 16)):
+        codes = np.tile(np.arange(ncodes) * (256 // ncodes), NUM_CLASSES)
+        p = np.repeat(np.arange(1, NUM_CLASSES + 1), ncodes)
+        faces = generate(model, torch.from_numpy(p), torch.from_numpy(codes)).numpy()
+        save_preview(out / f"{name}.png", faces, p, codes * 360 / 256 if model.cfg.mode == "angle" else None,
+                     cols=ncodes, rows=NUM_CLASSES)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.semilogy(np.arange(1, len(history) + 1), history)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"training loss ({model.cfg.loss})")
+    ax.set_title(model.cfg.name)
+    fig.tight_layout()
+    fig.savefig(out / "loss.png", dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="train_cvae.py", description=__doc__)
+    g = p.add_argument_group("config overrides (default: DecoderConfig in training/config.py)")
+    for d in ("dim1", "dim2", "dim3", "dim4"):
+        g.add_argument(f"--{d}", type=int)
+    g.add_argument("--hires", type=int, help="3x3 layers at 32x32, 0..3")
+    g.add_argument("--mode", choices=("angle", "vae"), help="condition on the angle, or sample a latent (vae)")
+    g.add_argument("--latent", type=int, help="latent size in vae mode")
+    g.add_argument("--loss", choices=("mse", "bce"))
+    g.add_argument("--harmonics", help="angle mode: comma-separated k of (cos k*theta, sin k*theta), e.g. 1 or 2,4")
+    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--count", type=int, default=8192, help="training dice (default 8192)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=4e-3, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--beta", type=float, default=0.003, help="KL weight (vae mode)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
+    p.add_argument("--eval-count", type=int, default=6000, help="faces for the quality metrics (default 6000)")
+    p.add_argument("--out", default="runs/cvae", help="run folder (default runs/cvae)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    a = p.parse_args(argv)
+
+    if a.epochs < 1 or a.count < a.batch or a.batch < 1:
+        raise UsageError("need --epochs >= 1 and --count >= --batch >= 1")
+    try:
+        harmonics = None if a.harmonics is None else tuple(int(k) for k in a.harmonics.split(","))
+        cfg = DecoderConfig().with_overrides(dim1=a.dim1, dim2=a.dim2, dim3=a.dim3, dim4=a.dim4, hires=a.hires,
+                                             mode=a.mode, latent=a.latent, loss=a.loss, harmonics=harmonics)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
+                           progress=sys.stderr.isatty())
+    train_s = time.perf_counter() - t0
+    metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
+               "lr": a.lr, "seed": a.seed, "train_seconds": round(train_s, 1), "final_loss": history[-1],
+               **evaluate(model, a.eval_count)}
+    checkpoint.save(out / "decoder.pt", model, metrics)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    save_plots(model, history, out)
+    print(f"{cfg.name}: {metrics['params']} weights, {metrics['macs'] / 1e6:.2f} M MACs; "
+          f"MSE {metrics['mse']:.4f}, eval CNN {100 * metrics['cnn_accuracy']:.2f} %, "
+          f"strict pips {100 * metrics['strict_pip_rate']:.2f} % on {metrics['n']} faces; "
+          f"trained in {train_s:.0f} s -> {out}")
+    return 0 if math.isfinite(history[-1]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
