@@ -2,8 +2,8 @@
 
 Exports the checkpoint (default models/decoder.pt; --fixture uses the deterministic stand-in of export/fixtures.py),
 then measures, deterministically: MACs per face (from the plan, equal to the C counters), host instructions per face
-(valgrind --tool=callgrind, difference between runs of 2 and 1 faces so start-up cancels), and AVR flash/RAM of
-objects holding only the decoder (avr-gcc -Os, avr-size). Prints a Markdown table; --write updates
+(valgrind --tool=callgrind, difference between runs of 2 and 1 faces so start-up cancels), ATmega328P cycles of
+one face (simavr), and AVR flash/RAM of objects holding only the decoder (avr-gcc -Os, avr-size). Prints a Markdown table; --write updates
 docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -43,11 +43,28 @@ def avr_size(model_dir: Path, main_c: str, tmp: Path) -> dict:
     for f in (main_c, "decoder_weights.c"):
         o = tmp / (f + ".avr.o")
         subprocess.run(["avr-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-mmcu=atmega328p", "-Os",
-                        f"-I{SRC}", f"-I{model_dir}", "-c", str(model_dir / f), "-o", str(o)], check=True)
+                        "-fstack-usage", "-DGD_BUILD_LBL", f"-I{SRC}", f"-I{model_dir}", "-c", str(model_dir / f),
+                        "-o", str(o)],
+                       check=True, cwd=tmp)
         objs.append(o)
     out = subprocess.run(["avr-size", *map(str, objs)], capture_output=True, text=True, check=True).stdout
     rows = [l.split() for l in out.strip().splitlines()[1:]]
-    return {"code": int(rows[0][0]), "tables": int(rows[1][0]), "ram": int(rows[0][2]) + int(rows[0][1])}
+    # every frame of the object added up: an upper bound on the stack, whatever the call chain
+    su = sum(int(line.split("\t")[1]) for line in (tmp / (main_c + ".avr.su")).read_text().splitlines())
+    return {"code": int(rows[0][0]), "tables": int(rows[1][0]), "ram": int(rows[0][2]) + int(rows[0][1]),
+            "stack": su}
+
+
+def avr_cycles(model_dir: Path, tmp: Path) -> int:
+    """Cycles of one face on the ATmega328P at -Os, run in simavr (start-up included: a few hundred cycles)."""
+    harness, elf = tmp / "simavr_cycles", tmp / "face.elf"
+    subprocess.run(["gcc", "-O1", str(ROOT / "bench" / "c" / "simavr_cycles.c"), "-lsimavr", "-o", str(harness)],
+                   check=True)
+    subprocess.run(["avr-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-mmcu=atmega328p", "-Os", "-DBENCH_PIPS=3",
+                    "-DBENCH_CODE=64", f"-I{SRC}", f"-I{model_dir}", str(ROOT / "bench" / "c" / "avr_face.c"),
+                    str(model_dir / "decoder.c"), str(model_dir / "decoder_weights.c"), "-o", str(elf)], check=True)
+    out = subprocess.run([str(harness), str(elf)], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1].split()[0])  # simavr logs its own lines first
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         exe = B.build_host_c(tmp / "model")
         ir_tiled, ir_lbl = callgrind_ir(exe, False, tmp), callgrind_ir(exe, True, tmp)
         avr_t, avr_l = avr_size(tmp / "model", "decoder.c", tmp), avr_size(tmp / "model", "decoder_lbl.c", tmp)
+        cycles = avr_cycles(tmp / "model", tmp)
     r, m = mp["ram"], mp["macs"]
     table = "\n".join([
         f"Model `{mp['model']}` ({'fixture' if a.fixture else ckpt}), {mp['granularity']} weight exponents.", "",
@@ -77,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| MACs per face | {m['total']:,} | {m['layer_by_layer_total']:,} | +{100 * m['recompute_overhead']:.1f} % |",
         f"| host instructions per face (callgrind, x86-64 -O2) | {ir_tiled:,} | {ir_lbl:,} | "
         f"{ir_tiled / ir_lbl:.2f}x |",
+        f"| ATmega328P cycles per face (simavr, -Os) | {cycles:,} = {cycles / 16e6:.2f} s at 16 MHz | "
+        f"cannot run: needs {r['layer_by_layer_bytes']} B of 2,048 | |",
+        f"| AVR stack, all frames summed (-fstack-usage, B) | {avr_t['stack']} | {avr_l['stack']} | |",
         f"| AVR code, -Os (B) | {avr_t['code']} | {avr_l['code']} | |",
         f"| AVR flash tables: weights, biases, shifts, cond (B) | {avr_t['tables']} | {avr_l['tables']} | |",
         "", "Depth-first plan: " + ", ".join(f"L{l['level']} {l['shape']} {'/'.join(map(str, l['storage']))}"

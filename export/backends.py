@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "host_c"
 FIRMWARE_SRC = ROOT / "firmware" / "src"
 DRIVER = Path(__file__).resolve().parent / "c" / "host_driver.c"
-CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-DGD_BUILD_LBL"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-O1"]
 GENERATED = ("decoder.c", "decoder_lbl.c", "decoder_weights.c", "decoder_weights.h")
 

@@ -149,7 +149,9 @@ def buffers(qm: QModel, plan: Plan) -> dict[str, int]:
     """Static RAM of the tiled decoder, per buffer (bytes), exactly as the generated C declares them."""
     lv = levels(qm)
     n = len(lv) - 1
-    b = {"cond (code's table row)": qm.layers[0].ci, "pips": 1, "out_row": lv[n].w}
+    b = {"cond (code's table row)": qm.layers[0].ci, "pips": 1}
+    if plan.final == "pull":
+        b["out_row"] = lv[n].w  # psum mode writes the grey row over its own partial sums
     b["fc_scratch"] = 4 * lv[0].c  # a ConvT s2 output pixel reads at most 2x2 input pixels
     for k in range(1, n):
         st = plan.storage[k]

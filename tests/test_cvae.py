@@ -31,8 +31,8 @@ def test_param_and_shape_bookkeeping(cfg):
 
 def test_reference_sizes_match_the_seed_study():
     """8_8_8_8 + two hi-res layers is ~4.1k weights and 16_8_8_8 + 2 ~8.3k with a (cos, sin) angle input."""
-    assert footprint.params(DecoderConfig(harmonics=(1,))) == 4145
-    assert footprint.params(DecoderConfig(dim1=16, harmonics=(1,))) == 8273
+    assert footprint.params(DecoderConfig(hires=2, harmonics=(1,))) == 4145
+    assert footprint.params(DecoderConfig(dim1=16, hires=2, harmonics=(1,))) == 8273
 
 
 def test_config_rejects_nonsense():
@@ -103,7 +103,7 @@ def test_die_gen_float_schema_and_seed(tmp_path):
         assert za["images"].shape == (12, 32, 32) and za["images"].dtype == np.uint8
         p, c = face_list(12, seed=5)
         assert np.array_equal(za["labels"], p) and np.array_equal(za["codes"], c)
-        assert np.allclose(za["angles"], c * 360 / 256)
+        assert np.allclose(za["angles"], c.astype(float) * 360 / 256)
         assert (zb["labels"] == 3).all() and (zb["codes"] == 64).all()
 
 

@@ -21,7 +21,7 @@ class DecoderConfig:
     dim2: int = 8
     dim3: int = 8
     dim4: int = 8
-    hires: int = 2
+    hires: int = 1
     mode: str = "angle"
     latent: int = 1  # vae mode only
     loss: str = "bce"

@@ -121,8 +121,10 @@ class QATDecoder(nn.Module):
 
 
 def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 128, count: int = 8192,
-                 seed: int = 0, recalibrate_every: int = 200, beta: float = 0.003, progress: bool = True) -> CVAE:
-    """Fine-tune `model` (in place) through the contract's fake quantisation; returns it, ready for export."""
+                 seed: int = 0, recalibrate_every: int = 200, beta: float = 0.003, progress: bool = True,
+                 ) -> tuple[CVAE, list[float]]:
+    """Fine-tune `model` (in place) through the contract's fake quantisation; returns it, ready for export, and the
+    loss of every step (the same shape of result as train_cvae.train)."""
     from dataset.make_dice import generate as make_dice
     torch.manual_seed(seed)
     data = make_dice(count, seed=20_000 + seed)
@@ -132,6 +134,7 @@ def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 
     qat = QATDecoder(model.decoder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
+    losses: list[float] = []
     for step in tqdm(range(steps), desc="qat", disable=not progress):
         idx = torch.randint(0, count, (batch,))
         if step and step % recalibrate_every == 0:
@@ -149,5 +152,6 @@ def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 
         opt.zero_grad()
         loss.backward()
         opt.step()
+        losses.append(float(loss.detach()))
     model.eval()
-    return model
+    return model, losses

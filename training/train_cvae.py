@@ -35,7 +35,7 @@ def pick_device(name: str) -> torch.device:
         raise UsageError(f"--device {name}: {e}") from None
 
 
-def train(cfg: DecoderConfig, epochs: int = 300, count: int = 8192, batch: int = 128, lr: float = 4e-3,
+def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 256, lr: float = 8e-3,
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss."""
@@ -83,6 +83,14 @@ def evaluate(model: CVAE, count: int = 6000, seed: int = 1) -> dict:
     return {**quality(faces, p, c, model.cfg.mode), **footprint.summary(model.cfg)}
 
 
+def evaluate_int8(ckpt: Path, mode: str, count: int = 6000, seed: int = 1) -> dict:
+    """The same quality measured on the integer model the MCU runs (export/golden.py), same faces."""
+    from export.backends import generate_golden
+    p, c = face_list(count, seed)
+    q = quality(generate_golden(ckpt, p, c), p, c, mode)
+    return {k: q[k] for k in ("mse", "cnn_accuracy", "strict_pip_rate")}
+
+
 def save_plots(model: CVAE, history: list[float], out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -116,16 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--latent", type=int, help="latent size in vae mode")
     g.add_argument("--loss", choices=("mse", "bce"))
     g.add_argument("--harmonics", help="angle mode: comma-separated k of (cos k*theta, sin k*theta), e.g. 1 or 2,4")
-    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--count", type=int, default=8192, help="training dice (default 8192)")
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=4e-3, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=8e-3, help="peak learning rate of the one-cycle schedule")
     p.add_argument("--beta", type=float, default=0.003, help="KL weight (vae mode)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
     p.add_argument("--eval-count", type=int, default=6000, help="faces for the quality metrics (default 6000)")
     p.add_argument("--out", default="runs/cvae", help="run folder (default runs/cvae)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--qat", action="store_true", help="fine-tune --init through the integer contract's fake "
+                   "quantisation (training/qat.py); --epochs counts passes over --count dice")
+    p.add_argument("--init", help="checkpoint to start from (required with --qat; its config is kept)")
     a = p.parse_args(argv)
 
     if a.epochs < 1 or a.count < a.batch or a.batch < 1:
@@ -136,24 +147,44 @@ def main(argv: list[str] | None = None) -> int:
                                              mode=a.mode, latent=a.latent, loss=a.loss, harmonics=harmonics)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    init = None
+    if a.init:
+        overrides = [k for k in ("dim1", "dim2", "dim3", "dim4", "hires", "mode", "latent", "loss", "harmonics")
+                     if getattr(a, k) is not None]
+        if overrides:
+            raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
+        init, _ = checkpoint.load(a.init)
+        cfg = init.cfg
+    elif a.qat:
+        raise UsageError("--qat needs --init CHECKPOINT (a trained float decoder, e.g. models/decoder.pt)")
     if a.threads:
         torch.set_num_threads(a.threads)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
-                           progress=sys.stderr.isatty())
+    if a.qat:
+        from training.qat import qat_finetune
+        model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
+                                      count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
+    else:
+        model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
+                               progress=sys.stderr.isatty(), model=init)
     train_s = time.perf_counter() - t0
     metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
                "lr": a.lr, "seed": a.seed, "train_seconds": round(train_s, 1), "final_loss": history[-1],
                **evaluate(model, a.eval_count)}
+    metrics["qat"] = bool(a.qat)
+    checkpoint.save(out / "decoder.pt", model, metrics)
+    metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count)
     checkpoint.save(out / "decoder.pt", model, metrics)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     save_plots(model, history, out)
-    print(f"{cfg.name}: {metrics['params']} weights, {metrics['macs'] / 1e6:.2f} M MACs; "
-          f"MSE {metrics['mse']:.4f}, eval CNN {100 * metrics['cnn_accuracy']:.2f} %, "
-          f"strict pips {100 * metrics['strict_pip_rate']:.2f} % on {metrics['n']} faces; "
+    q8 = metrics["int8"]
+    print(f"{cfg.name}: {metrics['params']} weights, {metrics['macs'] / 1e6:.2f} M MACs; on {metrics['n']} faces "
+          f"float MSE {metrics['mse']:.4f}, eval CNN {100 * metrics['cnn_accuracy']:.2f} %, strict pips "
+          f"{100 * metrics['strict_pip_rate']:.2f} %; int8 MSE {q8['mse']:.4f}, eval CNN "
+          f"{100 * q8['cnn_accuracy']:.2f} %, strict {100 * q8['strict_pip_rate']:.2f} %; "
           f"trained in {train_s:.0f} s -> {out}")
     return 0 if math.isfinite(history[-1]) else 1
 
