@@ -43,6 +43,7 @@ BACKENDS: dict[str, Backend] = {
     "float": float_backend,
     "golden": _lazy("export.backends", "generate_golden"),    # numpy oracle of docs/integer-contract.md
     "host-c": _lazy("export.backends", "generate_host_c"),    # the generated C decoder, compiled for the host
+    "simavr": _lazy("host_tools.simavr_backend", "generate_simavr"),  # the firmware in simavr, faces from its UART
 }
 
 

@@ -5,8 +5,12 @@ examples:
   python host_tools/virtual_die.py --presses 6 --png screen.png
   python host_tools/virtual_die.py --test-pattern --json   # TEST build: decoder replaced by a drawn die
   python host_tools/virtual_die.py --pips 3 --no-display   # force pips over the UART, no display attached
-Reports per roll: pips, angle code, cycles from the press to the last display byte, I2C bytes (and their bus
-time at 400 kHz); for the run: flash, SRAM static + peak stack (stack painted with a canary at reset).
+  python host_tools/virtual_die.py --presses 60 --seed 3 --write-benchmarks   # figures -> docs/benchmarks.md
+Builds the firmware first (make -C firmware, a no-op when up to date). Reports per roll: pips, angle code,
+decoder_run cycles (row sink included) and cycles per MAC, cycles from the press to the last display byte, I2C
+bytes (and their bus time at 400 kHz); for the run: flash, SRAM static + peak stack (stack painted with a canary
+at reset). simavr 1.6 already stalls ~9 us per I2C byte, so adding the full bus time counts those twice: the
+press -> display figure is an upper bound.
 Exit status: 0 ok, 1 the firmware misbehaved (crash, no roll), 2 bad arguments or a build failed.
 """
 from __future__ import annotations
@@ -47,6 +51,14 @@ def _header_int(path: Path, name: str) -> int:
 
 
 DIE_COL = _header_int(FIRMWARE / "src" / "ui.h", "DIE_COL")
+MEMORY_PLAN = FIRMWARE / "src" / "model" / "memory_plan.json"
+BENCH_DOC = ROOT / "docs" / "benchmarks.md"
+BENCH_START, BENCH_END = "<!-- virtual_die:start -->", "<!-- virtual_die:end -->"
+
+
+def macs_per_face() -> int | None:
+    """MACs of one face from the generated decoder's plan (None before the decoder is exported)."""
+    return json.loads(MEMORY_PLAN.read_text())["macs"]["total"] if MEMORY_PLAN.exists() else None
 
 
 def _run(cmd: list[str], what: str, **kw) -> subprocess.CompletedProcess:
@@ -237,7 +249,7 @@ def press_script(presses: int, seed: int = 0, pips: int | None = None) -> tuple[
 
 def roll_metrics(res: SimResult, marks: list[int]) -> list[dict]:
     """Per roll: cycles from the press to the last display byte, I2C bytes and their time at 400 kHz."""
-    out = []
+    out, macs = [], macs_per_face()
     for i, m in enumerate(marks):
         a, b = res.raw["marks"][m], res.raw["marks"][m + 1]
         n, t = b["i2c_bytes"] - a["i2c_bytes"], b["i2c_transactions"] - a["i2c_transactions"]
@@ -245,7 +257,9 @@ def roll_metrics(res: SimResult, marks: list[int]) -> list[dict]:
         bus_s = (9 * n + 2 * t) / I2C_HZ  # 8 data bits + ACK per byte, START and STOP per transaction
         r = res.rolls[i] if i < len(res.rolls) else {}
         out.append({"pips": r.get("pips"), "angle_code": r.get("angle_code"), "forced": r.get("forced"),
-                    "decoder_cycles": r.get("cycles"), "press_to_display_cycles": cycles,
+                    "decoder_cycles": r.get("cycles"),
+                    "cycles_per_mac": round(r["cycles"] / macs, 2) if macs and r.get("cycles") else None,
+                    "press_to_display_cycles": cycles,
                     "i2c_bytes": n, "i2c_bus_s": round(bus_s, 6),
                     "press_to_display_s": None if cycles is None else round(cycles / F_CPU + bus_s, 6)})
     return out
@@ -264,6 +278,7 @@ def render_terminal(img: np.ndarray) -> str:
 def save_png(img: np.ndarray, path: Path, scale: int = 4) -> None:
     from PIL import Image
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     big = np.kron(img.astype(np.uint8) * 255, np.ones((scale, scale), np.uint8))
     Image.fromarray(big, "L").save(path)
 
@@ -281,14 +296,63 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="TEST build: the decoder replaced by a drawn die (make -C firmware nano-testpattern)")
     ap.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus")
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulated press timing")
+    ap.add_argument("--write-benchmarks", action="store_true",
+                    help="write this run's figures into the firmware section of docs/benchmarks.md")
     a = ap.parse_args(argv)
     if a.presses < 1:
         ap.error("--presses must be at least 1")
     if a.elf is not None and not a.elf.is_file():
         ap.error(f"--elf {a.elf}: no such file")
-    if a.png is not None and not a.png.parent.is_dir():
-        ap.error(f"--png {a.png}: directory does not exist")
+    if a.png is not None and a.png.parent.exists() and not a.png.parent.is_dir():
+        ap.error(f"--png {a.png}: {a.png.parent} is not a directory")
+    if a.write_benchmarks and (a.test_pattern or a.elf or a.pips or a.no_display):
+        ap.error("--write-benchmarks measures the default build: no --test-pattern, --elf, --pips or --no-display")
     return a
+
+
+def build_report(res: SimResult, marks: list[int], elf: Path, display: bool) -> dict:
+    """Everything main() prints: memory of the run and metrics per roll."""
+    return {"elf": str(elf), "flash": res.memory["flash"], "sram_static": res.memory["sram_static"],
+            "peak_stack": res.peak_stack, "sram_total": res.sram_total, "display": display,
+            "crashed": res.raw["crashed"], "rolls": roll_metrics(res, marks),
+            "logs": [f.fields()["text"] for f in res.frames if f.type_name == "LOG"]}
+
+
+def benchmark_block(report: dict, presses: int, seed: int) -> str:
+    """The firmware figures of a button-press run as the marked Markdown block of docs/benchmarks.md."""
+    rolls = report["rolls"]
+    worst = max(rolls, key=lambda r: r["press_to_display_s"] or 0)
+    i2c = max(rolls, key=lambda r: r["i2c_bytes"])
+    dec = [r["decoder_cycles"] for r in rolls]
+    macs = macs_per_face()
+    plan = json.loads(MEMORY_PLAN.read_text())
+    return "\n".join([
+        BENCH_START, f"Model `{plan['model']}`, `make -C firmware nano`, {len(rolls)} simulated button presses "
+        f"(`python host_tools/virtual_die.py --presses {presses} --seed {seed} --write-benchmarks`).", "",
+        "| figure | value | budget |", "|---|---|---|",
+        f"| flash, .text + .data (B) | {report['flash']:,} | 20,480 |",
+        f"| SRAM static, .data + .bss (B) | {report['sram_static']:,} | |",
+        f"| SRAM peak stack, painted canary (B) | {report['peak_stack']:,} | |",
+        f"| SRAM static + peak stack (B) | {report['sram_total']:,} | 1,536 |",
+        f"| decoder_run cycles incl. row sink (dither, UART, I2C pages) | {min(dec):,} .. {max(dec):,} | |",
+        f"| MACs per face (memory_plan.json) | {macs:,} | |",
+        f"| cycles per MAC, decoder_run incl. row sink | {min(dec) / macs:.1f} .. {max(dec) / macs:.1f} | |",
+        f"| press -> last display byte, simulated cycles (worst roll) | {worst['press_to_display_cycles']:,} "
+        f"= {worst['press_to_display_cycles'] / F_CPU:.3f} s | |",
+        f"| I2C bytes per roll, START/address + data (most) / their bus time at 400 kHz | {i2c['i2c_bytes']:,} / "
+        f"{i2c['i2c_bus_s'] * 1e3:.1f} ms | |",
+        f"| press -> last display byte, cycles + bus time (worst roll) | {worst['press_to_display_s']:.3f} s | 1.0 s |",
+        BENCH_END])
+
+
+def write_benchmarks(block: str) -> None:
+    """Replace the marked firmware block of docs/benchmarks.md (or append it)."""
+    text = BENCH_DOC.read_text()
+    if BENCH_START in text:
+        text = re.sub(re.escape(BENCH_START) + ".*?" + re.escape(BENCH_END), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    BENCH_DOC.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,13 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     except (VirtualDieError, subprocess.TimeoutExpired) as e:
         print(f"virtual_die: error: {e}", file=sys.stderr)
         return 2
-    rolls = roll_metrics(res, marks)
-    report = {"elf": str(elf), "flash": res.memory["flash"], "sram_static": res.memory["sram_static"],
-              "peak_stack": res.peak_stack, "sram_total": res.sram_total, "display": not a.no_display,
-              "crashed": res.raw["crashed"], "rolls": rolls,
-              "logs": [f.fields()["text"] for f in res.frames if f.type_name == "LOG"]}
+    report = build_report(res, marks, elf, display=not a.no_display)
+    rolls = report["rolls"]
     if a.png and not a.no_display:
         save_png(res.vram, a.png)
+    ok = not res.raw["crashed"] and len(res.rolls) == a.presses
+    if a.write_benchmarks and ok:
+        write_benchmarks(benchmark_block(report, a.presses, a.seed))
     if a.json:
         print(json.dumps(report))
     else:
@@ -314,12 +378,12 @@ def main(argv: list[str] | None = None) -> int:
             print(render_terminal(res.vram))
         for i, r in enumerate(rolls, 1):
             print(f"roll {i}: pips {r['pips']} angle code {r['angle_code']}"
-                  f"{' (forced)' if r['forced'] else ''}; decoder {r['decoder_cycles']} cycles; press -> last "
+                  f"{' (forced)' if r['forced'] else ''}; decoder {r['decoder_cycles']} cycles "
+                  f"({r['cycles_per_mac']} per MAC); press -> last "
                   f"display byte {r['press_to_display_cycles']} cycles + {r['i2c_bytes']} I2C bytes "
                   f"({r['i2c_bus_s'] * 1e3:.1f} ms at 400 kHz) = {r['press_to_display_s']} s")
         print(f"flash {report['flash']} B; SRAM static {report['sram_static']} B + peak stack "
               f"{report['peak_stack']} B = {report['sram_total']} B")
-    ok = not res.raw["crashed"] and len(res.rolls) == a.presses
     return 0 if ok else 1
 
 

@@ -1,4 +1,4 @@
-"""The conditional VAE: tiny training runs, checkpoints, determinism, die_gen, and the committed default's quality."""
+"""The conditional VAE: tiny training runs, checkpoints, determinism, and the committed default's quality."""
 from __future__ import annotations
 
 import json
@@ -90,26 +90,3 @@ def test_committed_default_meets_quality_and_budgets():
     assert q["strict_pip_rate"] >= 0.97, q
     assert footprint.params(model.cfg) <= 10_000
     assert footprint.macs(model.cfg) <= 2_000_000
-
-
-@pytest.mark.skipif(not DEFAULT.exists(), reason="no committed default decoder yet")
-def test_die_gen_float_schema_and_seed(tmp_path):
-    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
-    run_script("host_tools/die_gen.py", "--backend", "float", "--count", "12", "--seed", "5", "--out", str(a),
-               check=True)
-    run_script("host_tools/die_gen.py", "--count", "12", "--seed", "5", "--out", str(b), "--pips", "3",
-               "--angle", "90", check=True)
-    with np.load(a) as za, np.load(b) as zb:
-        assert za["images"].shape == (12, 32, 32) and za["images"].dtype == np.uint8
-        p, c = face_list(12, seed=5)
-        assert np.array_equal(za["labels"], p) and np.array_equal(za["codes"], c)
-        assert np.allclose(za["angles"], c.astype(float) * 360 / 256)
-        assert (zb["labels"] == 3).all() and (zb["codes"] == 64).all()
-
-
-@pytest.mark.parametrize("args", [["--checkpoint", "/nonexistent.pt"], ["--count", "0"], ["--pips", "7"],
-                                  ["--backend", "quantum"], ["--checkpoint", "README.md"]])
-def test_die_gen_bad_input_one_line(tmp_path, args):
-    proc = run_script("host_tools/die_gen.py", "--out", str(tmp_path / "f.npz"), *args)
-    assert_one_line_error(proc)
-    assert not (tmp_path / "f.npz").exists()

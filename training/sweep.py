@@ -34,7 +34,7 @@ def grid(dims: list[tuple[int, int, int, int]], hires: list[int], loss: str) -> 
             for d, h in itertools.product(dims, hires)]
 
 
-def _train_one(cfg_dict: dict, epochs: int, count: int, eval_count: int, seed: int) -> dict:
+def _train_one(cfg_dict: dict, epochs: int, count: int, batch: int, eval_count: int, seed: int) -> dict:
     import time
 
     import torch
@@ -42,7 +42,7 @@ def _train_one(cfg_dict: dict, epochs: int, count: int, eval_count: int, seed: i
     from training.train_cvae import evaluate, train
     cfg = DecoderConfig.from_dict(cfg_dict)
     t0 = time.perf_counter()
-    model, _ = train(cfg, epochs=epochs, count=count, seed=seed, progress=False, verbose=False)
+    model, _ = train(cfg, epochs=epochs, count=count, batch=batch, seed=seed, progress=False, verbose=False)
     row = {"name": cfg.name, **cfg.to_dict(), **evaluate(model, eval_count),
            "train_seconds": round(time.perf_counter() - t0, 1)}
     return {k: row[k] for k in COLUMNS}
@@ -109,8 +109,9 @@ def plot(rows: list[dict], out: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="sweep.py", description=__doc__, formatter_class=__import__("argparse").RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small grid and short runs (~15 min on 2 cores)")
-    p.add_argument("--epochs", type=int, help="epochs per config (default 16 quick, 60 full)")
+    p.add_argument("--epochs", type=int, help="epochs per config (default 20 quick, 60 full)")
     p.add_argument("--count", type=int, help="training dice per config (default 4096 quick, 8192 full)")
+    p.add_argument("--batch", type=int, help="batch size (default 128 quick: more steps for few samples; 256 full)")
     p.add_argument("--eval-count", type=int, default=1200, help="faces for each config's metrics (default 1200)")
     p.add_argument("--hires", default="0,1,2,3", help="hi-res layer counts to sweep (default 0,1,2,3)")
     p.add_argument("--loss", default="bce", choices=("bce", "mse"))
@@ -123,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         configs = grid(QUICK_DIMS if a.quick else FULL_DIMS, hires, a.loss)
     except ValueError as e:
         raise UsageError(f"--hires: {e}") from None
-    epochs = a.epochs or (16 if a.quick else 60)
+    epochs = a.epochs or (20 if a.quick else 60)
     count = a.count or (4096 if a.quick else 8192)
+    batch = a.batch or (128 if a.quick else 256)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     # biggest first: the slowest configs start early, so the workers finish together
     configs.sort(key=lambda c: -c.dim1 * (c.hires + 1))
     with ProcessPoolExecutor(max_workers=a.workers) as pool:
-        futures = [pool.submit(_train_one, c.to_dict(), epochs, count, a.eval_count, a.seed) for c in configs]
+        futures = [pool.submit(_train_one, c.to_dict(), epochs, count, batch, a.eval_count, a.seed) for c in configs]
         for f in tqdm(as_completed(futures), total=len(futures), desc="sweep", unit="cfg"):
             rows.append(f.result())
             rows.sort(key=lambda r: (r["params"], r["name"]))

@@ -28,6 +28,9 @@
 
 static uint32_t rolls;
 static uint8_t display_on, idle_screen;
+#ifdef GENDIE_TEST_HOOKS
+static int16_t forced_code = -1; /* 'a' + one raw byte: the next roll's angle code, so hosts can replay a face list */
+#endif
 
 /* 1 if the button stays at `down` for ms milliseconds (busy wait, used only while it moves). */
 static uint8_t button_holds(uint8_t down, uint16_t ms)
@@ -66,6 +69,13 @@ static void do_roll(uint8_t forced_pips)
         pips = forced_pips;
         flags = FP_ROLL_FLAG_FORCED;
     }
+#ifdef GENDIE_TEST_HOOKS
+    if (forced_code >= 0) { /* drawn above all the same, so the PRNG sequence does not depend on the hook */
+        code = (uint8_t)forced_code;
+        forced_code = -1;
+        flags = FP_ROLL_FLAG_FORCED;
+    }
+#endif
     rolls++;
 
     /* FACE goes first, streamed as the rows come; ROLL follows because it carries the cycle count. */
@@ -79,13 +89,24 @@ static void do_roll(uint8_t forced_pips)
     hal_wdt_disarm();
 }
 
-/* 'r' rolls; 'p' then '1'..'6' rolls with forced pips; anything else is ignored. */
+/* 'r' rolls; 'p' then '1'..'6' rolls with forced pips; anything else is ignored.
+ * Test builds add 'a' + one raw byte (angle code of the next roll) and 'h' (hang). */
 static void serial_commands(void)
 {
     static uint8_t want_digit;
+#ifdef GENDIE_TEST_HOOKS
+    static uint8_t want_code;
+#endif
     int16_t c;
 
     while ((c = hal_uart_read()) >= 0) {
+#ifdef GENDIE_TEST_HOOKS
+        if (want_code) {
+            want_code = 0;
+            forced_code = c;
+            continue;
+        }
+#endif
         if (want_digit) {
             want_digit = 0;
             if (c >= '1' && c <= '6') {
@@ -98,6 +119,8 @@ static void serial_commands(void)
         else if (c == FP_CMD_PIPS)
             want_digit = 1;
 #ifdef GENDIE_TEST_HOOKS
+        else if (c == 'a')
+            want_code = 1;
         else if (c == 'h') { /* test builds only: hang mid-roll to prove the watchdog recovers */
             hal_wdt_arm();
             for (;;) {

@@ -1,0 +1,71 @@
+"""die_gen's `simavr` backend: faces read back from the real firmware's UART dump, run in simavr.
+
+The TEST build `make -C firmware nano-test` (the generated decoder plus test hooks) takes `a<byte>` (angle code of the
+next roll) and `p<n>` (pips), so any (pips, code) list can be replayed; each roll's FACE frame is decoded with
+host_tools/frame_protocol.py. The firmware holds whatever export/export_decoder.py last wrote into
+firmware/src/model/, so the checkpoint is exported (cached in build/models/, shared with the host-c backend) and must
+give the same files, otherwise the faces would silently come from another model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from dataset.cli import UsageError
+from host_tools import virtual_die as vd
+
+MODEL_DIR = vd.FIRMWARE / "src" / "model"
+GENERATED = ("decoder.c", "decoder_weights.c", "decoder_weights.h")
+BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays small
+
+
+def check_firmware_model(ckpt: Path) -> None:
+    """UsageError unless firmware/src/model/ is the export of ckpt."""
+    from export.export_decoder import export
+    plan = MODEL_DIR / "memory_plan.json"
+    if not plan.exists():
+        raise UsageError(f"{MODEL_DIR}: no generated decoder (run: python export/export_decoder.py)")
+    granularity = json.loads(plan.read_text())["granularity"]
+    digest = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode()).hexdigest()[:16]
+    ref = vd.ROOT / "build" / "models" / digest
+    if not (ref / "decoder.c").exists():
+        export(ckpt, ref, granularity, verbose=False)
+    if any((ref / f).read_bytes() != (MODEL_DIR / f).read_bytes() for f in GENERATED):
+        raise UsageError(f"firmware/src/model/ was not exported from {ckpt} "
+                         f"(run: python export/export_decoder.py --checkpoint {ckpt})")
+
+
+def face_script(pips: np.ndarray, codes: np.ndarray) -> vd.Script:
+    """Boot, then per face: force the code, roll with forced pips, wait until the dump is out."""
+    s = vd.Script().run(400)
+    for p, c in zip(pips, codes):
+        s.uart(b"a" + bytes([int(c)]) + b"p" + str(int(p)).encode()).quiet(30, 5000)
+    return s
+
+
+def generate_simavr(ckpt: str | Path, pips, codes) -> np.ndarray:
+    """uint8 (N, 32, 32): the faces the firmware dumped for each (pips, code)."""
+    pips, codes = np.asarray(pips, np.int64), np.asarray(codes, np.int64)
+    if len(pips) and (pips.min() < 1 or pips.max() > 6 or codes.min() < 0 or codes.max() > 255):
+        raise UsageError("pips must be 1..6 and codes 0..255")
+    check_firmware_model(Path(ckpt))
+    try:
+        elf = vd.build_firmware("nano-test")
+        faces = []
+        for i in tqdm(range(0, len(pips), BATCH), desc="simavr", unit="batch", disable=len(pips) <= BATCH):
+            faces += _run_batch(elf, pips[i:i + BATCH], codes[i:i + BATCH])
+    except vd.VirtualDieError as e:  # a build or harness failure: one line, like virtual_die.py
+        raise UsageError(str(e)) from None
+    return np.stack(faces).astype(np.uint8) if faces else np.zeros((0, 32, 32), np.uint8)
+
+
+def _run_batch(elf: Path, p: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
+    res = vd.simulate(elf, face_script(p, c), display=False)
+    got = [(r["pips"], r["angle_code"]) for r in res.rolls if r["face"] is not None]
+    if res.raw["crashed"] or got != list(zip(p.tolist(), c.tolist())):
+        raise vd.VirtualDieError(f"the simulated firmware rolled {got[:3]}... for {list(zip(p, c))[:3]}...")
+    return [r["face"] for r in res.rolls]
