@@ -2,7 +2,7 @@
 PY    := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: help setup demo test dataset eval-cnn decoder export firmware virtual-die hardware frame-files \
+.PHONY: help setup demo test dataset eval-cnn export bench firmware virtual-die hardware frame-files \
         viewer-demo sweep clean
 
 help:
@@ -15,6 +15,8 @@ help:
 	@echo "make frame-files  - regenerate the frame-protocol C header and test vectors"
 	@echo "make viewer-demo  - the frame viewer replaying rolls from a stand-in die"
 	@echo "make sweep        - the quick footprint study (~15 min on 2 cores)"
+	@echo "make export       - models/decoder.pt -> firmware/src/model/ (generated C + memory plan)"
+	@echo "make bench        - decoder and firmware figures into docs/benchmarks.md"
 
 $(STAMP): pyproject.toml .ci/bootstrap
 	@.ci/bootstrap
@@ -51,6 +53,13 @@ frame-files: $(STAMP)
 viewer-demo: $(STAMP)
 	$(PY) host_tools/fake_die.py --out data/demo_dump.bin --rolls 60
 	$(PY) host_tools/frame_viewer.py --file data/demo_dump.bin
+
+bench: $(STAMP)
+	$(PY) bench/bench_decoder.py --write
+	$(PY) host_tools/virtual_die.py --presses 60 --seed 3 --write-benchmarks
+
+export: $(STAMP)
+	$(PY) export/export_decoder.py
 
 sweep: $(STAMP)
 	$(PY) training/sweep.py --quick --out runs/sweep

@@ -67,6 +67,14 @@ def avr_cycles(model_dir: Path, tmp: Path) -> int:
     return int(out.strip().splitlines()[-1].split()[0])  # simavr logs its own lines first
 
 
+def _shown(path: Path) -> str:
+    """The checkpoint as the doc shows it: relative to the repo when inside it, so the doc is the same in any clone."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="bench_decoder.py", description=__doc__)
     p.add_argument("--checkpoint", default=str(ROOT / "models" / "decoder.pt"))
@@ -87,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         cycles = avr_cycles(tmp / "model", tmp)
     r, m = mp["ram"], mp["macs"]
     table = "\n".join([
-        f"Model `{mp['model']}` ({'fixture' if a.fixture else ckpt}), {mp['granularity']} weight exponents.", "",
+        f"Model `{mp['model']}` ({'fixture' if a.fixture else _shown(ckpt)}), {mp['granularity']} weight exponents.",
+        "",
         "| | depth-first (decoder.c) | layer by layer (decoder_lbl.c) | ratio |", "|---|---|---|---|",
         f"| activation RAM, plan (B) | {r['total_activation_bytes']} | {r['layer_by_layer_bytes']} | "
         f"{r['layer_by_layer_bytes'] / r['total_activation_bytes']:.1f}x less |",
