@@ -14,7 +14,7 @@ help:
 	@echo "make hardware     - regenerate pins.h, schematic and wiring diagram from hardware/pinmap.json"
 	@echo "make frame-files  - regenerate the frame-protocol C header and test vectors"
 	@echo "make viewer-demo  - the frame viewer replaying rolls from a stand-in die"
-	@echo "make sweep        - the quick footprint study (~15 min on 2 cores)"
+	@echo "make sweep        - the quick footprint study (~11 min on 2 cores)"
 	@echo "make export       - models/decoder.pt -> firmware/src/model/ (generated C + memory plan)"
 	@echo "make bench        - decoder and firmware figures into docs/benchmarks.md"
 
@@ -41,8 +41,9 @@ eval-cnn: $(STAMP)
 firmware: $(STAMP)
 	$(MAKE) -C firmware nano
 
+# A new press timing each run, so each demo rolls its own number (tests use fixed seeds).
 virtual-die: $(STAMP)
-	$(PY) host_tools/virtual_die.py --presses 1 --png build/virtual_die.png
+	$(PY) host_tools/virtual_die.py --presses 1 --seed $$(date +%s) --png build/virtual_die.png
 
 hardware: $(STAMP)
 	$(PY) hardware/make_hardware.py
