@@ -128,7 +128,8 @@ def plot(rows: list[dict], out: Path) -> float:
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
-    for ax, key, budget, label in ((axes[0], "engine_macs", BUDGET["macs"], "MACs per face, depth-first (recompute incl.)"),
+    for ax, key, budget, label in ((axes[0], "engine_macs", BUDGET["macs"],
+                                    "MACs per face, depth-first (recompute incl.)"),
                                    (axes[1], "engine_act_bytes", BUDGET["act_bytes"],
                                     "activation bytes (exact depth-first plan)")):
         ok = np.array([r[key] > 0 for r in rows])  # -1: the exporter refused the model (no provable accumulator)

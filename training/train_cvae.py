@@ -71,7 +71,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
             total += loss.item()
         history.append(total / steps_per_epoch)
         bar.set_postfix(loss=f"{history[-1]:.4f}")
-        if verbose and not progress and (len(history) % max(1, epochs // 10) == 0):  # logs of background runs still move
+        if verbose and not progress and len(history) % max(1, epochs // 10) == 0:  # background runs' logs move
             print(f"{cfg.name}: epoch {len(history)}/{epochs} loss {history[-1]:.4f}", flush=True)
     return model.cpu().eval(), history
 

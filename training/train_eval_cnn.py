@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": {}, "state_dict": model.state_dict()}, out)
     out.with_suffix(".json").write_text(json.dumps(metrics, indent=1) + "\n")
-    print(f"trained in {train_s:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} KB) and {out.with_suffix('.json')}")
+    print(f"trained in {train_s:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} KB) "
+          f"and {out.with_suffix('.json')}")
     return 0
 
 
