@@ -69,11 +69,19 @@ def run_host_c(exe: Path, pips, codes, lbl: bool = False, macs: bool = False) ->
     return np.frombuffer(r.stdout, dtype=np.uint8).reshape(len(pips), 32, 32), r.stderr.decode()
 
 
-def generate_host_c(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
-    """Export `ckpt` into build/ (cached by checkpoint hash), compile, run."""
+def exported_model(ckpt: str | Path, granularity: str = "channel") -> Path:
+    """`ckpt` exported into build/models/, cached by the checkpoint and the exporter's own sources (a changed
+    generator must not serve a stale export)."""
     from export.export_decoder import export
-    digest = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode()).hexdigest()[:16]
-    model_dir = ROOT / "build" / "models" / digest
+    h = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    model_dir = ROOT / "build" / "models" / h.hexdigest()[:16]
     if not (model_dir / "decoder.c").exists():
         export(ckpt, model_dir, granularity, verbose=False)
-    return run_host_c(build_host_c(model_dir), pips, codes)[0]
+    return model_dir
+
+
+def generate_host_c(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
+    """Export `ckpt` into build/ (cached), compile, run."""
+    return run_host_c(build_host_c(exported_model(ckpt, granularity)), pips, codes)[0]

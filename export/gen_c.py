@@ -75,39 +75,6 @@ def weights_c(qm: QModel) -> str:
     return "\n".join(out) + "\n"
 
 
-RQ = """/* The contract's requantisation: clamp(floor(acc / 2^s + 1/2), 0, 255). A non-positive acc gives 0 at once, so
- * no negative value is ever shifted. floor((acc + 2^(s-1)) / 2^s) == ((acc >> (s-1)) + 1) >> 1, which needs no
- * rounding constant; whole-byte shifts first, because AVR shifts a 32-bit value one bit per 4 instructions. */
-static uint8_t rq(int32_t acc, int8_t s)
-{
-    uint32_t u;
-    uint8_t t;
-    if (acc <= 0)
-        return 0;
-    u = (uint32_t)acc;
-    if (s <= 0) {
-        t = (uint8_t)-s;
-        return (t >= 8 || u > (255u >> t)) ? 255 : (uint8_t)(u << t);
-    }
-    t = (uint8_t)(s - 1);
-    if (t >= 16) {
-        u >>= 16;
-        t = (uint8_t)(t - 16);
-    }
-    if (t >= 8) {
-        u >>= 8;
-        t = (uint8_t)(t - 8);
-    }
-    if (u >> 16) /* t <= 7, so u >> t >= 512: saturated; otherwise the last bits shift in 16 bits */
-        return 255;
-    {
-        uint16_t v = (uint16_t)((((uint16_t)u >> t) + 1u) >> 1);
-        return v > 255 ? 255 : (uint8_t)v;
-    }
-}
-"""
-
-
 def _modexpr(m: int, v: str, mods: set) -> str:
     if m & (m - 1) == 0:
         return f"({v} & {m - 1})"
@@ -269,13 +236,13 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
            f"/* Depth-first decoder for {qm.cfg.name}: plan {st_desc}, output {plan.final}.",
            " * Each level is reached through a getter returning one pixel's channels, computed on a miss (see",
            " * export/plan.py); buffers are static, sizes in memory_plan.json. */",
-           "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', "",
+           "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', '#include "requant.h"', "",
            "#ifdef GD_COUNT_MACS", "uint32_t gd_macs[GD_NLAYERS]; /* host test hook: MACs per layer, incl. recompute */",
            "#endif", "",
            "/* One frame per layer: inlined into one function, the AVR frame passes 64 B and every local costs a",
            " * pointer adjustment (measured: 1.5x the cycles). */",
            "#ifdef __GNUC__", "#define GD_NOINLINE __attribute__((noinline))", "#else", "#define GD_NOINLINE", "#endif",
-           ""] + bufs + [""] + modtabs + [""] + [RQ] + fns
+           ""] + bufs + [""] + modtabs + [""] + fns
     out += ["void decoder_run(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)", "{",
             "    uint8_t y, x, i;", "    (void)x;", "    (void)i;", "    gd_pi = (uint8_t)((pips < 1 ? 1 : pips > 6 ? 6 : pips) - 1);",
             f"    for (i = 0; i < {L0.ci}; i++)", "        gd_t[i] = gd_rd_i8(&gd_cond[i][code]);"]
@@ -293,9 +260,10 @@ def lbl_c(qm: QModel) -> str:
     out = [HEADER.rstrip("\n"), "/* Layer-by-layer twin of decoder.c: whole planar feature maps in two ping-pong buffers.",
            " * Host benchmarks and tests only: its buffers alone exceed a 2 KB MCU, so the firmware build, which compiles",
            " * every file under src/, gets an empty unit unless GD_BUILD_LBL is defined. */",
-           "#ifdef GD_BUILD_LBL", "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', "",
+           "#ifdef GD_BUILD_LBL", "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"',
+           '#include "requant.h"', "",
            f"static uint8_t gd_fa[{even}];  /* levels 0, 2, 4, ... */", f"static uint8_t gd_fb[{odd}];  /* levels 1, 3, ... */",
-           "", RQ, "void decoder_run_lbl(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)", "{",
+           "", "void decoder_run_lbl(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)", "{",
            "    uint16_t j;", "    uint8_t k, y, co, ci, ky, kx;", f"    int8_t t[{L0.ci}];",
            "    uint8_t pi = (uint8_t)((pips < 1 ? 1 : pips > 6 ? 6 : pips) - 1);",
            f"    for (k = 0; k < {L0.ci}; k++)", "        t[k] = gd_rd_i8(&gd_cond[k][code]);",

@@ -8,7 +8,6 @@ give the same files, otherwise the faces would silently come from another model.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -25,15 +24,11 @@ BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays
 
 def check_firmware_model(ckpt: Path) -> None:
     """UsageError unless firmware/src/model/ is the export of ckpt."""
-    from export.export_decoder import export
+    from export.backends import exported_model
     plan = MODEL_DIR / "memory_plan.json"
     if not plan.exists():
         raise UsageError(f"{MODEL_DIR}: no generated decoder (run: python export/export_decoder.py)")
-    granularity = json.loads(plan.read_text())["granularity"]
-    digest = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode()).hexdigest()[:16]
-    ref = vd.ROOT / "build" / "models" / digest
-    if not (ref / "decoder.c").exists():
-        export(ckpt, ref, granularity, verbose=False)
+    ref = exported_model(ckpt, json.loads(plan.read_text())["granularity"])
     if any((ref / f).read_bytes() != (MODEL_DIR / f).read_bytes() for f in GENERATED):
         raise UsageError(f"firmware/src/model/ was not exported from {ckpt} "
                          f"(run: python export/export_decoder.py --checkpoint {ckpt})")

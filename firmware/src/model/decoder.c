@@ -6,6 +6,7 @@
 
 #include "decoder.h"
 #include "decoder_weights.h"
+#include "requant.h"
 
 #ifdef GD_COUNT_MACS
 uint32_t gd_macs[GD_NLAYERS]; /* host test hook: MACs per layer, incl. recompute */
@@ -35,37 +36,6 @@ static const uint8_t gd_mod3[32] GD_FLASH = {
     0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
     1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1,
 };
-
-/* The contract's requantisation: clamp(floor(acc / 2^s + 1/2), 0, 255). A non-positive acc gives 0 at once, so
- * no negative value is ever shifted. floor((acc + 2^(s-1)) / 2^s) == ((acc >> (s-1)) + 1) >> 1, which needs no
- * rounding constant; whole-byte shifts first, because AVR shifts a 32-bit value one bit per 4 instructions. */
-static uint8_t rq(int32_t acc, int8_t s)
-{
-    uint32_t u;
-    uint8_t t;
-    if (acc <= 0)
-        return 0;
-    u = (uint32_t)acc;
-    if (s <= 0) {
-        t = (uint8_t)-s;
-        return (t >= 8 || u > (255u >> t)) ? 255 : (uint8_t)(u << t);
-    }
-    t = (uint8_t)(s - 1);
-    if (t >= 16) {
-        u >>= 16;
-        t = (uint8_t)(t - 16);
-    }
-    if (t >= 8) {
-        u >>= 8;
-        t = (uint8_t)(t - 8);
-    }
-    if (u >> 16) /* t <= 7, so u >> t >= 512: saturated; otherwise the last bits shift in 16 bits */
-        return 255;
-    {
-        uint16_t v = (uint16_t)((((uint16_t)u >> t) + 1u) >> 1);
-        return v > 255 ? 255 : (uint8_t)v;
-    }
-}
 
 /* FC pixel (y, x) of the (dim4, 4, 4) view: a few MACs per channel, so it is recomputed, never stored */
 static void px0(uint8_t y, uint8_t x, uint8_t *out)
