@@ -63,7 +63,7 @@ export: $(STAMP)
 	$(PY) export/export_decoder.py
 
 sweep: $(STAMP)
-	$(PY) training/sweep.py --quick --out runs/sweep
+	$(PY) bench/sweep.py --quick --out runs/sweep
 
 clean:
 	rm -rf data runs build firmware/build

@@ -1,6 +1,6 @@
 """Benchmark the depth-first decoder against its layer-by-layer twin: `python bench/bench_decoder.py`.
 
-Exports the checkpoint (default models/decoder.pt; --fixture uses the deterministic stand-in of export/fixtures.py),
+Exports the checkpoint (default models/decoder.pt),
 then measures, deterministically: MACs per face (from the plan, equal to the C counters), host instructions per face
 (valgrind --tool=callgrind, difference between runs of 2 and 1 faces so start-up cancels), ATmega328P cycles of
 one face (simavr), and AVR flash/RAM of objects holding only the decoder (avr-gcc -Os, avr-size). Prints a Markdown table; --write updates
@@ -15,12 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from export import backends as B
+from export.export_decoder import export
+from gendie.cli import Parser, UsageError, run
 
-from dataset.cli import Parser, UsageError, run  # noqa: E402
-from export import backends as B  # noqa: E402
-from export.export_decoder import export  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SRC = ROOT / "firmware" / "src"
 
@@ -78,16 +77,11 @@ def _shown(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="bench_decoder.py", description=__doc__)
     p.add_argument("--checkpoint", default=str(ROOT / "models" / "decoder.pt"))
-    p.add_argument("--fixture", action="store_true", help="benchmark the deterministic stand-in checkpoint")
     p.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        if a.fixture:
-            from export.fixtures import make_checkpoint
-            ckpt = make_checkpoint(tmp / "fixture.pt")
-        else:
-            ckpt = Path(a.checkpoint)
+        ckpt = Path(a.checkpoint)
         mp = export(ckpt, tmp / "model", verbose=False)
         exe = B.build_host_c(tmp / "model")
         ir_tiled, ir_lbl = callgrind_ir(exe, False, tmp), callgrind_ir(exe, True, tmp)
@@ -95,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         cycles = avr_cycles(tmp / "model", tmp)
     r, m = mp["ram"], mp["macs"]
     table = "\n".join([
-        f"Model `{mp['model']}` ({'fixture' if a.fixture else _shown(ckpt)}), {mp['granularity']} weight exponents.",
+        f"Model `{mp['model']}` ({_shown(ckpt)}), {mp['granularity']} weight exponents.",
         "",
         "| | depth-first (decoder.c) | layer by layer (decoder_lbl.c) | ratio |", "|---|---|---|---|",
         f"| activation RAM, plan (B) | {r['total_activation_bytes']} | {r['layer_by_layer_bytes']} | "

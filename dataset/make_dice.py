@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from dataset.cli import Parser, UsageError, run
-from dataset.npzio import check_writable, save_npz
+from gendie.cli import Parser, int_range, run, seed_int
+from gendie.fileio import check_writable, save_npz
 from dataset.render import DEFAULT_STYLE, DieStyle, random_style, render_die
 
 MAX_SHIFT = 0.2  # augmented set: die centre moves up to 20% of the image size along each axis
@@ -25,9 +25,9 @@ def generate(count: int, seed: int = 0, size: int = 32, augment: bool = False,
              progress: bool = False) -> dict[str, np.ndarray]:
     """`count` dice with balanced labels 1..6 and uniform angles in [0, 360): images (N,size,size) uint8."""
     if count < 1:
-        raise UsageError(f"--count must be at least 1, got {count}")
+        raise ValueError(f"count must be at least 1, got {count}")
     if size < 16 or size > 256 or size % 8:
-        raise UsageError(f"--size must be a multiple of 8 from 16 to 256, got {size}")
+        raise ValueError(f"size must be a multiple of 8 from 16 to 256, got {size}")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % 6 + 1).astype(np.int64)
     angles = rng.uniform(0.0, 360.0, count).astype(np.float32)
@@ -75,8 +75,8 @@ def save_preview(path: str | Path, images: np.ndarray, labels: np.ndarray | None
 
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="make_dice.py", description=__doc__)
-    p.add_argument("--count", type=int, default=8192, help="number of dice (default 8192); labels are balanced")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0): same arguments give the same bytes")
+    p.add_argument("--count", type=int_range(1, 1_000_000), default=8192, help="number of dice (default 8192); labels are balanced")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0): same arguments give the same bytes")
     p.add_argument("--out", default="data/dice.npz", help="output .npz (default data/dice.npz)")
     p.add_argument("--size", type=int, default=32, help="image side in pixels, multiple of 8 (default 32; 64 works)")
     p.add_argument("--augment", action="store_true",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset.cli import UsageError
-from export import golden, quantize as Q
+from gendie import golden
+from gendie.device import check_faces
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "host_c"
@@ -23,18 +23,10 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-O1"]
 GENERATED = ("decoder.c", "decoder_lbl.c", "decoder_weights.c", "decoder_weights.h")
 
 
-def _check(pips, codes) -> tuple[np.ndarray, np.ndarray]:
-    pips, codes = np.asarray(pips, dtype=np.int64), np.asarray(codes, dtype=np.int64)
-    if pips.shape != codes.shape or pips.ndim != 1:
-        raise UsageError("pips and codes must be 1-D and of equal length")
-    if len(pips) and (pips.min() < 1 or pips.max() > 6 or codes.min() < 0 or codes.max() > 255):
-        raise UsageError("pips must be 1..6 and codes 0..255")
-    return pips, codes
-
-
 def generate_golden(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
-    pips, codes = _check(pips, codes)
-    return golden.generate(Q.from_checkpoint(ckpt, granularity), pips, codes)
+    pips, codes = check_faces(pips, codes)
+    from training.checkpoint import integer_model
+    return golden.generate(integer_model(ckpt, granularity), pips, codes)
 
 
 def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool = False) -> Path:
@@ -45,7 +37,7 @@ def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool
     h = hashlib.sha256(" ".join(flags).encode())
     for s in srcs:
         if not s.exists():
-            raise UsageError(f"{s}: missing (run export/export_decoder.py)")
+            raise FileNotFoundError(f"{s}: missing (run export/export_decoder.py)")
         h.update(s.read_bytes())
     exe = BUILD / h.hexdigest()[:16] / "decoder_host"
     if not exe.exists():
@@ -60,7 +52,7 @@ def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool
 
 
 def run_host_c(exe: Path, pips, codes, lbl: bool = False, macs: bool = False) -> tuple[np.ndarray, str]:
-    pips, codes = _check(pips, codes)
+    pips, codes = check_faces(pips, codes)
     data = np.stack([pips, codes], 1).astype(np.uint8).tobytes()
     args = [str(exe)] + (["lbl"] if lbl else ["macs"] if macs else [])
     r = subprocess.run(args, input=data, capture_output=True)

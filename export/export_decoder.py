@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset.cli import Parser, UsageError, run
-from export import gen_c, plan as P, quantize as Q
+from gendie.cli import Parser, UsageError, run
+from export import gen_c, plan as P
+from gendie import intmodel as Q
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "firmware" / "src" / "model"
@@ -46,7 +47,7 @@ def check_proof(qm: Q.QModel) -> None:
     for k, L in enumerate(qm.layers):
         half = 1 << max(int(L.shift.max()) - 1, 0)
         if L.acc_hi + half >= 2 ** 31 or L.acc_lo < -2 ** 31:
-            raise UsageError(f"layer {k}: accumulator bound does not leave room for rounding in int32")
+            raise ValueError(f"layer {k}: accumulator bound does not leave room for rounding in int32")
 
 
 def memory_plan(qm: Q.QModel, plan: P.Plan, budget: int) -> dict:
@@ -77,10 +78,7 @@ def memory_plan(qm: Q.QModel, plan: P.Plan, budget: int) -> dict:
 def export(checkpoint: str | Path, out: str | Path, granularity: str = "channel", budget: int = BUDGET,
            verbose: bool = True) -> dict:
     from training import checkpoint as ckpt_mod
-    model, _ = ckpt_mod.load(checkpoint)
-    if model.cfg.dim4 * 16 > 65535 or max(model.cfg.dim1, model.cfg.dim2, model.cfg.dim3, model.cfg.dim4) > 64:
-        raise UsageError("config too large for the generated C")
-    qm = Q.quantize(model.decoder, granularity)
+    qm = ckpt_mod.integer_model(checkpoint, granularity)
     check_proof(qm)
     plan = P.search(qm, budget)
     mp = memory_plan(qm, plan, budget)

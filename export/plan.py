@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from export.quantize import QModel
+from gendie.intmodel import QModel
 
 ACC_BYTES = {"int16": 2, "int24": 3, "int32": 4}
 RING_OPTS = [("ring", 3, 0), ("ring", 2, 0)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import schemdraw
 import schemdraw.elements as elm
 
-from hw_circuit import NANO_PINS
+from hardware.hw_circuit import NANO_PINS
 
 COLOURS = {"black": "#222222", "red": "#d62728", "yellow": "#e6b800", "blue": "#1f5fbf",
            "green": "#2ca02c", "white": "#999999", "orange": "#ff7f0e"}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dataset.cli import Parser, UsageError, run
-from dataset.npzio import check_writable, save_npz
-from host_tools.faces import CODES, code_to_degrees, face_list
+from gendie.cli import Parser, UsageError, run
+from gendie.fileio import check_writable, save_npz
+from gendie.device import CODES, code_to_degrees, face_list
 from training.checkpoint import DEFAULT_DECODER
 
 Backend = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
@@ -49,7 +49,7 @@ BACKENDS: dict[str, Backend] = {
 
 def generate_faces(backend: str, ckpt: Path, pips: np.ndarray, codes: np.ndarray) -> np.ndarray:
     if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r} (have: {', '.join(BACKENDS)})")
+        raise ValueError(f"unknown backend {backend!r} (have: {', '.join(BACKENDS)})")
     faces = BACKENDS[backend](Path(ckpt), pips, codes)
     assert faces.shape == (len(pips), 32, 32) and faces.dtype == np.uint8, (faces.shape, faces.dtype)
     return faces

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dataset.cli import UsageError
+from gendie.device import check_faces
 from host_tools import virtual_die as vd
 
 MODEL_DIR = vd.FIRMWARE / "src" / "model"
@@ -23,14 +23,14 @@ BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays
 
 
 def check_firmware_model(ckpt: Path) -> None:
-    """UsageError unless firmware/src/model/ is the export of ckpt."""
+    """ValueError unless firmware/src/model/ is the export of ckpt."""
     from export.backends import exported_model
     plan = MODEL_DIR / "memory_plan.json"
     if not plan.exists():
-        raise UsageError(f"{MODEL_DIR}: no generated decoder (run: python export/export_decoder.py)")
+        raise ValueError(f"{MODEL_DIR}: no generated decoder (run: python export/export_decoder.py)")
     ref = exported_model(ckpt, json.loads(plan.read_text())["granularity"])
     if any((ref / f).read_bytes() != (MODEL_DIR / f).read_bytes() for f in GENERATED):
-        raise UsageError(f"firmware/src/model/ was not exported from {ckpt} "
+        raise ValueError(f"firmware/src/model/ was not exported from {ckpt} "
                          f"(run: python export/export_decoder.py --checkpoint {ckpt})")
 
 
@@ -44,9 +44,7 @@ def face_script(pips: np.ndarray, codes: np.ndarray) -> vd.Script:
 
 def generate_simavr(ckpt: str | Path, pips, codes) -> np.ndarray:
     """uint8 (N, 32, 32): the faces the firmware dumped for each (pips, code)."""
-    pips, codes = np.asarray(pips, np.int64), np.asarray(codes, np.int64)
-    if len(pips) and (pips.min() < 1 or pips.max() > 6 or codes.min() < 0 or codes.max() > 255):
-        raise UsageError("pips must be 1..6 and codes 0..255")
+    pips, codes = check_faces(pips, codes)
     check_firmware_model(Path(ckpt))
     try:
         elf = vd.build_firmware("nano-test")
@@ -54,7 +52,7 @@ def generate_simavr(ckpt: str | Path, pips, codes) -> np.ndarray:
         for i in tqdm(range(0, len(pips), BATCH), desc="simavr", unit="batch", disable=len(pips) <= BATCH):
             faces += _run_batch(elf, pips[i:i + BATCH], codes[i:i + BATCH])
     except vd.VirtualDieError as e:  # a build or harness failure: one line, like virtual_die.py
-        raise UsageError(str(e)) from None
+        raise ValueError(str(e)) from None
     return np.stack(faces).astype(np.uint8) if faces else np.zeros((0, 32, 32), np.uint8)
 
 

@@ -4,10 +4,11 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from export import golden, quantize as Q
-from export.fixtures import exported
+from gendie import golden, intmodel as Q
+from gendie.device import all_inputs
+from fixtures import exported
 from training import checkpoint
-from training.config import DecoderConfig
+from gendie.arch import DecoderConfig
 from training.qat import QATDecoder
 
 PIPS = np.repeat(np.arange(1, 7), 64)
@@ -70,7 +71,7 @@ def test_accumulator_bounds_hold_for_any_input_bytes(model):
         acc = golden.conv_acc(L, inp)
         assert L.acc_lo <= acc.min() and acc.max() <= L.acc_hi
     fc = qm.layers[0]
-    allp, allc = Q.all_inputs()
+    allp, allc = all_inputs()
     acc = golden.fc_acc(qm, fc, allp, allc)
     assert fc.acc_lo <= acc.min() and acc.max() <= fc.acc_hi
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from conftest import ROOT, assert_one_line_error, run_script
-from host_tools.faces import face_list
+from gendie.device import face_list
 from training import checkpoint, footprint
-from training.config import DecoderConfig
+from gendie.arch import DecoderConfig
 from training.metrics import quality
 from training.model import CVAE, count_params, generate
 from training.train_cvae import train
@@ -73,7 +73,7 @@ def test_train_cli_bad_config_one_line():
 def test_quality_metric_on_ground_truth_is_perfect():
     """The metric's reference point: ground-truth renders score MSE 0 and 100 % on both counts."""
     from dataset.render import render_die
-    from host_tools.faces import code_to_degrees
+    from gendie.device import code_to_degrees
     p, c = face_list(120, seed=2)
     faces = np.stack([render_die(int(a), float(d)) for a, d in zip(p, code_to_degrees(c))])
     q = quality(faces, p, c)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, assert_one_line_error, run_script
-from host_tools.faces import face_list
+from gendie.device import face_list
 
 DEFAULT = ROOT / "models" / "decoder.pt"
 

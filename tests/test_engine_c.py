@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export import backends as B, golden, quantize as Q
-from export.fixtures import exported
-from training.config import DecoderConfig
+from export import backends as B
+from gendie import golden, intmodel as Q
+from fixtures import exported
+from gendie.arch import DecoderConfig
 
 SRC = Path(__file__).resolve().parent.parent / "firmware" / "src"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Os"]

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT, assert_one_line_error, run_script
 from dataset.make_dice import generate
-from dataset.npzio import save_npz
+from gendie.fileio import save_npz
 from dataset.render import DieStyle, render_die
 from training import eval_cnn
 

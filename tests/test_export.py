@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from export.export_decoder import export
-from export.fixtures import exported
+from fixtures import exported
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED_CKPT = ROOT / "models" / "decoder.pt"

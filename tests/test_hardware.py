@@ -14,11 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = ROOT / "hardware"
-sys.path.insert(0, str(HW))
 
-import hw_pins  # noqa: E402
-import hw_power  # noqa: E402
-import make_hardware  # noqa: E402
+from hardware import hw_pins, hw_power, make_hardware  # noqa: E402
 
 AVR_BOARDS = ("nano", "uno")
 
@@ -30,7 +27,7 @@ def pm() -> dict:
 
 @pytest.fixture(scope="module")
 def circuit(pm):
-    import hw_circuit
+    from hardware import hw_circuit
     return hw_circuit.build(pm)
 
 
@@ -202,7 +199,7 @@ def test_netlist_connects_what_the_pinmap_says(pm, circuit):
 
 
 def test_erc_does_catch_an_open_net(pm):
-    import hw_circuit
+    from hardware import hw_circuit
     broken = hw_circuit.build(pm, leave_open=("SDA",))
     assert broken.erc_warnings >= 1
     assert any("DS1" in m and "SDA" in m for m in broken.erc_messages), broken.erc_messages

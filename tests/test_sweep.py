@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from training import sweep
-from training.config import DecoderConfig
+from bench import sweep
+from gendie.arch import DecoderConfig
 
 
 def test_quick_grid_covers_every_hires_count():

@@ -16,7 +16,7 @@ from conftest import run_script
 from dataset.pipcount import count_pips
 from host_tools import frame_protocol as fp
 from host_tools import virtual_die as vd
-from host_tools.faces import face_list
+from gendie.device import face_list
 
 HAS_DECODER = any((vd.FIRMWARE / "src" / "model").glob("*.c"))
 SRAM_BUDGET = 1536

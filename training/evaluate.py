@@ -10,8 +10,8 @@ import sys
 
 import numpy as np
 
-from dataset.cli import Parser, UsageError, run
-from dataset.npzio import load_images
+from gendie.cli import Parser, UsageError, run
+from gendie.fileio import load_npz
 from training import eval_cnn
 
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     a = p.parse_args(argv)
 
-    data = load_images(a.images)
+    data = load_npz(a.images)
     if "images" not in data:
         raise UsageError(f"{a.images}: no `images` array (has: {', '.join(sorted(data)) or 'nothing'})")
     try:

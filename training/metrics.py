@@ -12,7 +12,7 @@ import numpy as np
 
 from dataset.pipcount import count_pips
 from dataset.render import render_die
-from host_tools.faces import code_to_degrees
+from gendie.device import code_to_degrees
 from training import eval_cnn
 
 

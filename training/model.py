@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from training.config import IMAGE_SIZE, NUM_CLASSES, DecoderConfig
+from gendie.arch import DecoderConfig, Kind, cond_values, conv_layers
+from gendie.device import FACE as IMAGE_SIZE, NUM_CLASSES
 
 BCE_SLOPE = 4.0  # sigmoid(4(z - 1/2)) has the slope of clamp(z, 0, 1) at z = 1/2
 
 
 def decoder_layers(cfg: DecoderConfig) -> nn.ModuleList:
-    """The decoder's conv stack in order; ReLU follows every layer but the last."""
-    out4 = cfg.dim1 if cfg.hires else 1
-    layers = [nn.ConvTranspose2d(cfg.dim4, cfg.dim3, 3, stride=2, padding=1, output_padding=1),
-              nn.ConvTranspose2d(cfg.dim3, cfg.dim2, 3, stride=2, padding=1, output_padding=1),
-              nn.ConvTranspose2d(cfg.dim2, cfg.dim1, 3, stride=1, padding=1),
-              nn.ConvTranspose2d(cfg.dim1, out4, 3, stride=2, padding=1, output_padding=1)]
-    layers += [nn.Conv2d(cfg.dim1, cfg.dim1 if i < cfg.hires - 1 else 1, 3, padding=1) for i in range(cfg.hires)]
-    return nn.ModuleList(layers)
+    """The decoder's conv stack in order, from the one layer list of gendie/arch.py; ReLU follows all but the last."""
+    mods = []
+    for L in conv_layers(cfg):
+        if L.transposed:
+            s2 = L.kind is Kind.CONVT2
+            mods.append(nn.ConvTranspose2d(L.cin, L.cout, 3, stride=2 if s2 else 1, padding=1,
+                                           output_padding=1 if s2 else 0))
+        else:
+            mods.append(nn.Conv2d(L.cin, L.cout, 3, padding=1))
+    return nn.ModuleList(mods)
 
 
 class Decoder(nn.Module):
@@ -39,7 +43,7 @@ class Decoder(nn.Module):
     def forward(self, cond: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
         """(N, cond_dim), (N, 6) -> z (N, 1, 32, 32); the image is clamp(z, 0, 1)."""
         h = F.relu(self.fc(torch.cat([cond, onehot], 1))).view(-1, self.cfg.dim4, 4, 4)
-        h = h.contiguous(memory_format=torch.channels_last)  # oneDNN runs few-channel convs ~3x faster so
+        h = h.contiguous(memory_format=torch.channels_last)  # oneDNN runs few-channel convs ~3x faster so laid out
         for i, layer in enumerate(self.convs):
             h = layer(h)
             if i < len(self.convs) - 1:
@@ -105,22 +109,18 @@ def reconstruction_loss(z: torch.Tensor, target: torch.Tensor, kind: str) -> tor
     return F.mse_loss(clamped, target)
 
 
+def state_arrays(decoder: Decoder) -> dict[str, np.ndarray]:
+    """The decoder's weights as float64 numpy arrays: the input of gendie/quantize.py."""
+    return {k: v.detach().double().cpu().numpy() for k, v in decoder.state_dict().items()}
+
+
 def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
 def cond_from_code(cfg: DecoderConfig, codes: torch.Tensor) -> torch.Tensor:
-    """The decoder's conditioning input for device codes 0..255 (see host_tools/faces.py).
-
-    angle mode: (cos, sin) of code*360/256. vae mode: latent k = standard-normal quantile of a per-dimension
-    permutation of the code, so 256 codes cover the prior evenly in each dimension.
-    """
-    codes = codes.long()
-    if cfg.mode == "angle":
-        return angle_code(codes.double() * (360.0 / 256), cfg.harmonics)
-    normal = torch.distributions.Normal(0.0, 1.0)
-    cols = [normal.icdf(((codes * (2 * k + 1) + 37 * k) % 256 + 0.5) / 256) for k in range(cfg.latent)]
-    return torch.stack(cols, 1).float()
+    """The decoder's conditioning input (N, cond_dim) for device codes 0..255, as gendie/arch.py defines it."""
+    return torch.from_numpy(cond_values(cfg, codes.cpu().numpy())).float()
 
 
 @torch.no_grad()

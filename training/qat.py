@@ -1,8 +1,8 @@
 """Quantisation-aware training: the decoder's forward pass computed EXACTLY as docs/integer-contract.md says.
 
-`QATDecoder(decoder)` fake-quantises with the exporter's own rules (export/quantize.py: same exponents, same rounding,
+`QATDecoder(decoder)` fake-quantises with the exporter's own rules (gendie/quantize.py: same exponents, same rounding,
 same clamps); rounding and clamping pass gradients straight through. In float64 its grey output equals
-export/golden.py bit for bit on every input (tests/test_contract.py); in float32 too while every accumulator stays
+gendie/golden.py bit for bit on every input (tests/test_contract.py); in float32 too while every accumulator stays
 below 2^24 (the exporter's proof shows the bound). `qat_finetune` fine-tunes a float CVAE with it.
 """
 from __future__ import annotations
@@ -13,9 +13,10 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from export import quantize as Q
-from training.config import NUM_CLASSES
-from training.model import CVAE, Decoder, angle_code, reconstruction_loss
+from gendie import intmodel as Q
+from gendie.quantize import quantize
+from gendie.device import NUM_CLASSES
+from training.model import CVAE, Decoder, angle_code, reconstruction_loss, state_arrays
 
 
 def _round_ste(v: torch.Tensor) -> torch.Tensor:
@@ -68,7 +69,7 @@ class QATDecoder(nn.Module):
 
     @torch.no_grad()
     def calibrate(self) -> Q.QModel:
-        self.qm = Q.quantize(self.decoder, self.granularity)
+        self.qm = quantize(self.decoder.cfg, state_arrays(self.decoder), self.granularity)
         return self.qm
 
     def _wexp(self, w: torch.Tensor, out_dim: int) -> np.ndarray:

@@ -17,11 +17,12 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from dataset.cli import Parser, UsageError, run
+from gendie.cli import Parser, UsageError, run
 from dataset.make_dice import generate as make_dice
-from host_tools.faces import face_list
 from training import checkpoint, footprint
-from training.config import NUM_CLASSES, DecoderConfig
+from gendie import golden
+from gendie.arch import DecoderConfig
+from gendie.device import NUM_CLASSES, face_list
 from training.metrics import quality
 from training.model import CVAE, generate, reconstruction_loss
 
@@ -84,10 +85,9 @@ def evaluate(model: CVAE, count: int = 6000, seed: int = 1) -> dict:
 
 
 def evaluate_int8(ckpt: Path, mode: str, count: int = 6000, seed: int = 1) -> dict:
-    """The same quality measured on the integer model the MCU runs (export/golden.py), same faces."""
-    from export.backends import generate_golden
+    """The same quality measured on the integer model the MCU runs (gendie/golden.py), same faces."""
     p, c = face_list(count, seed)
-    q = quality(generate_golden(ckpt, p, c), p, c, mode)
+    q = quality(golden.generate(checkpoint.integer_model(ckpt), p, c), p, c, mode)
     return {k: q[k] for k in ("mse", "cnn_accuracy", "strict_pip_rate")}
 
 

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from dataset.cli import Parser, run
+from gendie.cli import Parser, run
 from dataset.make_dice import generate
-from dataset.npzio import check_writable
+from gendie.fileio import check_writable
 from training.eval_cnn import DEFAULT_PATH, EvalCNN, accuracy_report, predict
 
 

@@ -1,4 +1,4 @@
-"""The oracle: numpy reference of docs/integer-contract.md, layer by layer with full buffers.
+"""The oracle: the numpy reference of docs/integer-contract.md, layer by layer with full buffers.
 
 `generate(qmodel, pips, codes) -> uint8 (N, 32, 32)`. Accumulators are int64. Only the per-tap channel sums go
 through float32 BLAS for speed: bytes (<= 255) times int8 summed over at most 64 channels stay below 2^24 (asserted),
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from export.quantize import QLayer, QModel, requant
+from gendie.intmodel import QLayer, QModel, requant
 
 _EXACT = 2 ** 24  # float32 represents every integer below this
 

@@ -1,8 +1,7 @@
-"""Deterministic stand-in checkpoints for tests and benchmarks (until models/decoder.pt is committed).
+"""Deterministic stand-in checkpoints for tests: any config, no training, same bytes every time.
 
 A freshly initialised decoder outputs nearly one grey level everywhere, which would exercise little of the integer
-path; the weights are scaled up so activations and faces span the whole 0..255 range. No training, same bytes
-every time.
+path; the weights are scaled up so activations and faces span the whole 0..255 range.
 """
 from __future__ import annotations
 
@@ -10,8 +9,8 @@ from pathlib import Path
 
 import torch
 
+from gendie.arch import DecoderConfig
 from training import checkpoint
-from training.config import DecoderConfig
 from training.model import CVAE
 
 

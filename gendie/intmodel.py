@@ -1,8 +1,7 @@
-"""Float decoder -> integer model of docs/integer-contract.md: int8 weights, power-of-two shifts, tables, proofs.
+"""The integer contract (docs/integer-contract.md) as data: rounding, requantisation, the integer model, proofs.
 
-`quantize(decoder)` returns a QModel (plain ints and numpy arrays); `save`/`load` keep it as sorted JSON, a stable
-text format that diffs well. Activation exponents are calibrated EXACTLY: the device has only 6 x 256 possible inputs
-(pips x code), so every one of them is run through the integer model layer by layer.
+A QModel is plain ints and numpy arrays; `save`/`load` keep it as sorted JSON, a stable text format that diffs well.
+`prove_accumulators` bounds every partial sum from the weights alone and picks each layer's accumulator width.
 """
 from __future__ import annotations
 
@@ -12,10 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from training.config import DecoderConfig
-from training.model import Decoder, cond_from_code
+from gendie.arch import DecoderConfig
 
 W_MAX = 127      # int8 symmetric weights: -127..127 (never -128, so |w| is bounded by 127 and negation is safe)
 A_MAX = 255      # uint8 activations after ReLU
@@ -30,7 +27,7 @@ def round_half_away(v: np.ndarray) -> np.ndarray:
     return (np.sign(v) * np.floor(np.abs(v) + 0.5)).astype(np.int64)
 
 
-def requant(acc: np.ndarray, shift: np.ndarray | int, relu_or_grey: bool = True) -> np.ndarray:
+def requant(acc: np.ndarray, shift: np.ndarray | int) -> np.ndarray:
     """y = clamp(floor(acc / 2^shift + 1/2), 0, 255): the ONLY requantisation (hidden ReLU layers and output grey)."""
     acc = np.asarray(acc, dtype=np.int64)
     s = np.asarray(shift, dtype=np.int64)
@@ -96,87 +93,9 @@ class QModel:
     def cfg(self) -> DecoderConfig:
         return DecoderConfig.from_dict(self.config)
 
-
-def cond_table(cfg: DecoderConfig) -> tuple[int, np.ndarray]:
-    """(exponent, int8 table (cond_dim, 256)) of the conditioning input for every code, from the float model's map."""
-    f = cond_from_code(cfg, torch.arange(256)).double().numpy().T  # (cond_dim, 256)
-    e = 7 if cfg.mode == "angle" else weight_exp(float(np.abs(f).max()))  # Q7 for cos/sin: 1.0 -> 128 -> 127
-    return e, np.clip(round_half_away(f * 2.0 ** e), -W_MAX, W_MAX).astype(np.int8)
-
-
-def _wexp(w: np.ndarray, granularity: str) -> np.ndarray:
-    per = np.array([weight_exp(float(np.abs(r).max())) for r in w.reshape(len(w), -1)], dtype=np.int64)
-    return np.full_like(per, per.min()) if granularity == "layer" else per
-
-
-def _qweights(w: np.ndarray, e_w: np.ndarray) -> np.ndarray:
-    scale = np.ldexp(1.0, e_w).reshape((-1,) + (1,) * (w.ndim - 1))
-    return np.clip(round_half_away(w.astype(np.float64) * scale), -W_MAX, W_MAX).astype(np.int8)
-
-
-def _fit_e_out(e_out: int, e_acc: np.ndarray) -> int:
-    """Output resolution cannot be finer than the coarsest accumulator's, so no shift is negative in hidden layers."""
-    return int(min(e_out, int(e_acc.min())))
-
-
-def all_inputs() -> tuple[np.ndarray, np.ndarray]:
-    """Every (pips, code) the device can be asked for: 6 x 256."""
-    p, c = np.meshgrid(np.arange(1, 7), np.arange(256), indexing="ij")
-    return p.ravel().astype(np.int64), c.ravel().astype(np.int64)
-
-
-def quantize(decoder: Decoder, granularity: str = "channel") -> QModel:
-    """Integer model of `decoder` under the contract; calibration runs the integer model on all 6 x 256 inputs."""
-    from export import golden  # golden needs QLayer; import here to keep the module graph acyclic
-
-    if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {GRANULARITIES}")
-    cfg = decoder.cfg
-    sd = {k: v.detach().double().numpy() for k, v in decoder.state_dict().items()}
-    e_c, table = cond_table(cfg)
-    qm = QModel(cfg.to_dict(), granularity, e_c, table)
-
-    # FC: cond weights int8; bias + one-hot column folded into one (6, co) table at accumulator scale.
-    w, b = sd["fc.weight"], sd["fc.bias"]
-    wc, w1h = w[:, :cfg.cond_dim], w[:, cfg.cond_dim:]
-    e_w = _wexp(wc, granularity)
-    acc_scale = np.ldexp(1.0, e_c + e_w)
-    base = round_half_away((b[None, :] + w1h.T) * acc_scale[None, :])  # (6, co)
-    layer = QLayer("fc", _qweights(wc, e_w), base, np.zeros_like(e_w), e_w, e_c, 0, True)
-    pips, codes = all_inputs()
-    acc = golden.fc_acc(qm, layer, pips, codes)
-    layer.e_out = _fit_e_out(act_exp(float((np.maximum(acc, 0) / acc_scale[None, :]).max())), e_c + e_w)
-    layer.shift = e_c + e_w - layer.e_out
-    layer.reach_lo, layer.reach_hi = int(acc.min()), int(acc.max())
-    qm.layers.append(layer)
-    x = golden.finish(layer, acc).reshape(len(pips), cfg.dim4, 4, 4)
-
-    convs = list(decoder.convs)
-    for i, m in enumerate(convs):
-        last = i == len(convs) - 1
-        wt, bt = sd[f"convs.{i}.weight"], sd[f"convs.{i}.bias"]
-        if isinstance(m, torch.nn.ConvTranspose2d):
-            wt = wt.transpose(1, 0, 2, 3)                     # (in, out, kh, kw) -> (out, in, kh, kw)
-            kind = "convt2" if m.stride[0] == 2 else "conv"
-            if kind == "conv":
-                wt = wt[:, :, ::-1, ::-1]                     # ConvT s1 p1 == conv p1 with the kernel flipped
-        else:
-            kind = "conv"
-        e_in = qm.layers[-1].e_out
-        e_w = _wexp(wt, granularity)
-        acc_scale = np.ldexp(1.0, e_in + e_w)
-        layer = QLayer(kind, _qweights(np.ascontiguousarray(wt), e_w), round_half_away(bt * acc_scale),
-                       np.zeros_like(e_w), e_w, e_in, OUT_EXP, not last)
-        acc = golden.conv_acc(layer, x)
-        if not last:
-            mx = float((np.maximum(acc, 0) / acc_scale[None, :, None, None]).max())
-            layer.e_out = _fit_e_out(act_exp(mx), e_in + e_w)
-        layer.shift = e_in + e_w - layer.e_out
-        qm.layers.append(layer)
-        layer.reach_lo, layer.reach_hi = int(acc.min()), int(acc.max())
-        x = golden.finish(layer, acc)
-    prove_accumulators(qm)
-    return qm
+    @property
+    def name(self) -> str:
+        return self.cfg.name
 
 
 def prove_accumulators(qm: QModel) -> None:
@@ -252,9 +171,4 @@ def save(qm: QModel, path: str | Path) -> None:
 def load(path: str | Path) -> QModel:
     return from_dict(json.loads(Path(path).read_text()))
 
-
-def from_checkpoint(path: str | Path, granularity: str = "channel") -> QModel:
-    from training import checkpoint
-    model, _ = checkpoint.load(path)
-    return quantize(model.decoder, granularity)
 

@@ -1,7 +1,7 @@
 """The footprint study: train a grid of decoder sizes, then plot quality against weights, MACs and memory.
 
-    python training/sweep.py --quick --out runs/sweep      # ~11 min on 2 cores
-    python training/sweep.py --out runs/sweep_full          # the full grid, longer runs
+    python bench/sweep.py --quick --out runs/sweep      # ~11 min on 2 cores
+    python bench/sweep.py --out runs/sweep_full          # the full grid, longer runs
 
 Writes sweep.csv (one row per config) and plots: params_vs_mse.png (log-log, with the fitted slope; the seed study
 found about -2/3), params_vs_accuracy.png, and budget.png (quality against MACs and activation memory, with the MCU
@@ -19,10 +19,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from dataset.cli import Parser, UsageError, run
-from training.config import DecoderConfig
+from gendie.cli import Parser, UsageError, run
+from export import plan
+from export.export_decoder import flash_bytes
+from gendie import budgets, golden
+from gendie.arch import DecoderConfig
+from gendie.device import face_list
+from gendie.quantize import quantize
+from training.metrics import quality
+from training.model import state_arrays
 
-BUDGET = {"params": 10_000, "macs": 2_000_000, "act_bytes": 1024, "flash_bytes": 10 * 1024}
+BUDGET = {"params": budgets.DECODER_PARAMS, "macs": budgets.DECODER_MACS, "act_bytes": budgets.ACT_RAM_BYTES,
+          "flash_bytes": budgets.DECODER_FLASH_BYTES}
 QUICK_DIMS = [(4, 4, 4, 4), (4, 8, 8, 8), (8, 8, 8, 8), (8, 16, 16, 16), (16, 8, 8, 8), (16, 16, 16, 16)]
 FULL_DIMS = QUICK_DIMS + [(2, 4, 4, 4), (6, 8, 8, 8), (8, 8, 8, 16), (12, 8, 8, 8), (8, 4, 4, 4), (32, 16, 16, 16)]
 COLUMNS = ["name", "dim1", "dim2", "dim3", "dim4", "hires", "loss", "params", "macs", "act_bytes_rows",
@@ -37,17 +45,13 @@ def grid(dims: list[tuple[int, int, int, int]], hires: list[int], loss: str) -> 
 
 def engine_figures(model, eval_count: int, seed: int = 1) -> dict:
     """What the exporter makes of a trained model: exact depth-first RAM and MACs, flash, and int8 quality."""
-    from export import golden, plan, quantize
-    from export.export_decoder import BUDGET, flash_bytes
-    from host_tools.faces import face_list
-    from training.metrics import quality
     try:
-        qm = quantize.quantize(model.decoder, "channel")
+        qm = quantize(model.cfg, state_arrays(model.decoder), "channel")
     except ValueError as e:  # e.g. no int32 accumulator can be proven: the exporter would refuse this model too
         nan = float("nan")
         return {"engine_act_bytes": -1, "engine_fits": False, "engine_macs": -1, "flash_bytes": -1,
                 "int8_mse": nan, "int8_cnn_accuracy": nan, "int8_strict_pip_rate": nan, "export_error": str(e)}
-    pl = plan.search(qm, BUDGET)
+    pl = plan.search(qm, budgets.ACT_RAM_BYTES)
     p, c = face_list(eval_count, seed)
     q = quality(golden.generate(qm, p, c), p, c, model.cfg.mode)
     return {"engine_act_bytes": sum(plan.buffers(qm, pl).values()), "engine_fits": bool(pl.ok),

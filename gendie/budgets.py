@@ -1,0 +1,16 @@
+"""Every budget GenDie is held to, each number once: tests assert them, tools draw and report them."""
+from __future__ import annotations
+
+# The decoder (any config that ships).
+DECODER_PARAMS = 10_000          # weights + biases
+DECODER_MACS = 2_000_000         # multiply-accumulates per face, recompute included
+DECODER_FLASH_BYTES = 10 * 1024  # weight, bias, shift and condition tables
+ACT_RAM_BYTES = 1024             # the depth-first plan's activation buffers
+
+# The ATmega328P firmware (Arduino Nano / Uno).
+AVR_FLASH_BYTES = 20 * 1024      # .text + .data; the chip has 32 KB, the bootloader and headroom take the rest
+AVR_SRAM_BYTES = 1536            # static (.data + .bss) + peak stack, of the chip's 2,048
+PRESS_TO_DISPLAY_S = 1.0         # button press -> last display byte of the face, at 16 MHz + 400 kHz I2C
+
+# The frame code alone (firmware/src/frame_tx.c).
+FRAME_TX_FLASH_BYTES = 1024

@@ -1,0 +1,99 @@
+"""Command-line plumbing shared by every GenDie tool: one-line errors, exit code 2, no tracebacks, Ctrl-C -> 130.
+
+Libraries raise ordinary exceptions (ValueError for bad values or files, OSError from the file system); `run` is the
+only place that turns them into `prog: error: message` and exit code 2. Argument types and ranges are checked in the
+parser with the validators below, so a bad value is refused before any work starts.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Callable, NoReturn
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input from the user, found by a CLI after parsing: reported as one line, exit code 2."""
+
+
+def _prog() -> str:
+    return sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "gendie"
+
+
+def fail(message: str, prog: str | None = None) -> NoReturn:
+    first = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
+    print(f"{prog or _prog()}: error: {first}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (`prog: error: ...`) instead of usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see --help)", self.prog)
+
+
+def describe(e: BaseException) -> str:
+    """One line for an exception a library raised on bad input."""
+    if isinstance(e, OSError) and e.filename is not None:
+        return f"{e.filename}: {e.strerror or e}"
+    return str(e) or type(e).__name__
+
+
+def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
+    """Call `main(argv)`: bad input (UsageError, ValueError, OSError) -> one stderr line and 2; Ctrl-C -> 130."""
+    try:
+        return int(main(argv) or 0)
+    except (UsageError, ValueError, OSError) as e:
+        fail(describe(e))
+    except KeyboardInterrupt:
+        print(f"{_prog()}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# ---- argument validators (argparse `type=`): each raises ArgumentTypeError, which Parser prints in one line ----
+
+def int_range(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
+    """An integer in [lo, hi] (either bound may be open)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text, 0) if text.strip().lower().startswith(("0x", "-0x")) else int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            span = f"{lo}..{hi}" if lo is not None and hi is not None else f">= {lo}" if lo is not None else f"<= {hi}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {v}")
+        return v
+    parse.__name__ = "integer"
+    return parse
+
+
+positive_int = int_range(1)
+nonneg_int = int_range(0)
+seed_int = int_range(0, 2 ** 63 - 1)
+
+
+def float_range(lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> Callable[[str], float]:
+    """A finite float in [lo, hi] ((lo, hi] with lo_open): NaN and infinities are refused."""
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            raise argparse.ArgumentTypeError(f"must be {'>' if lo_open else '>='} {lo}, got {v:g}")
+        if hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"must be <= {hi}, got {v:g}")
+        return v
+    parse.__name__ = "number"
+    return parse
+
+
+finite_float = float_range()
+positive_float = float_range(0.0, lo_open=True)
+nonneg_float = float_range(0.0)
