@@ -43,14 +43,20 @@ def describe(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
+def _prog_of(fn: Callable) -> str:
+    """The script name of the module defining `fn` (make_dice.py), however it was started."""
+    path = getattr(sys.modules.get(getattr(fn, "__module__", ""), None), "__file__", None)
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else _prog()
+
+
 def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
     """Call `main(argv)`: bad input (UsageError, ValueError, OSError) -> one stderr line and 2; Ctrl-C -> 130."""
     try:
         return int(main(argv) or 0)
     except (UsageError, ValueError, OSError) as e:
-        fail(describe(e))
+        fail(describe(e), _prog_of(main))
     except KeyboardInterrupt:
-        print(f"{_prog()}: interrupted", file=sys.stderr)
+        print(f"{_prog_of(main)}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -12,27 +12,15 @@ import random
 import sys
 from pathlib import Path
 
+from dataset.render import render_die
+from gendie.cli import Parser, int_range, run, seed_int
+from gendie.device import code_to_degrees
+from gendie.fileio import check_writable, write_bytes
 from host_tools import frame_protocol as fp
 
-PIP_SPOTS = {1: [(0, 0)], 2: [(-1, -1), (1, 1)], 3: [(-1, -1), (0, 0), (1, 1)],
-             4: [(-1, -1), (1, -1), (-1, 1), (1, 1)], 5: [(-1, -1), (1, -1), (0, 0), (-1, 1), (1, 1)],
-             6: [(-1, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (1, 1)]}
-
-
 def make_face(pips: int, angle_code: int) -> bytes:
-    """A bright die with dark pips on black, turned by the angle code (degrees = code * 360 / 256)."""
-    from PIL import Image, ImageDraw
-    big = 4 * fp.FACE_W  # draw large, then shrink, for smooth edges
-    img = Image.new("L", (big, big), 0)
-    d = ImageDraw.Draw(img)
-    m = big // 6
-    d.rounded_rectangle((m, m, big - m, big - m), radius=big // 10, fill=235)
-    step, r = big // 5, big // 16
-    for sx, sy in PIP_SPOTS[pips]:
-        cx, cy = big // 2 + sx * step, big // 2 + sy * step
-        d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=20)
-    img = img.rotate(angle_code * 360 / 256, resample=Image.BILINEAR)
-    return img.resize((fp.FACE_W, fp.FACE_H), Image.BILINEAR).tobytes()
+    """The dataset's own drawing of the die (dataset/render.py): what a perfect decoder would generate."""
+    return render_die(pips, float(code_to_degrees(angle_code))).tobytes()
 
 
 class FakeDie:
@@ -94,31 +82,21 @@ def serve_pty() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(prog="fake_die.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--out", type=Path, help="write a capture of --rolls rolls to this file")
     mode.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (POSIX), print its path")
-    ap.add_argument("--rolls", type=int, default=30, help="rolls in the capture (default %(default)s)")
-    ap.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    ap.add_argument("--rolls", type=int_range(1, 100_000), default=30, help="rolls in the capture (default %(default)s)")
+    ap.add_argument("--seed", type=seed_int, default=0, help="random seed (default %(default)s)")
     args = ap.parse_args(argv)
     if args.pty:
-        try:
-            serve_pty()
-        except KeyboardInterrupt:
-            return 0
-    if args.rolls < 1:
-        print("error: --rolls must be >= 1", file=sys.stderr)
-        return 2
-    if not args.out.parent.is_dir():
-        print(f"error: directory {args.out.parent} does not exist", file=sys.stderr)
-        return 2
+        serve_pty()  # until Ctrl-C
+        return 0
+    check_writable(args.out)
     die = FakeDie(args.seed)
-    data = die.log("fake GenDie capture") + b"".join(die.roll() for _ in range(args.rolls))
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(args.out)
+    write_bytes(args.out, die.log("fake GenDie capture") + b"".join(die.roll() for _ in range(args.rolls)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

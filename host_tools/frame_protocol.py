@@ -15,6 +15,8 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
+from gendie.device import board
+
 MAGIC = b"\xD1\xCE"  # D1 CE is never valid UTF-8 (two lead bytes), so LOG text cannot contain it
 VERSION = 1
 HEADER_LEN = 10
@@ -22,7 +24,7 @@ TRAILER_LEN = 2
 MAX_PAYLOAD = 2048  # protocol-wide cap; lets a decoder reject absurd lengths without waiting for them
 CRC_POLY = 0x1021
 CRC_INIT = 0xFFFF
-BAUD = 115200
+BAUD = board().baud  # a board fact, owned by hardware/pinmap.json
 
 # Header field layout: (name, byte offset, C type). Frozen for every protocol version.
 HEADER_FIELDS = [("magic", 0, "u16"), ("version", 2, "u8"), ("type", 3, "u8"),

@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from gendie.cli import Parser, UsageError, run
+from gendie.fileio import check_writable, write_text
 from host_tools import frame_protocol as fp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,30 +138,27 @@ def vectors() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(prog="gen_frame_files.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--header", type=Path, default=HEADER, help="C header to write (default: %(default)s)")
     ap.add_argument("--vectors", type=Path, default=VECTORS, help="test vectors to write (default: %(default)s)")
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if a file differs from its source")
     args = ap.parse_args(argv)
     outputs = ((args.header, c_header()), (args.vectors, vectors()))
-    missing = [str(p.parent) for p, _ in outputs if not p.parent.is_dir()]
-    if missing and not args.check:
-        print(f"error: directory {missing[0]} does not exist", file=sys.stderr)
-        return 2
-    stale = []
+    if args.header.resolve() == args.vectors.resolve():
+        raise UsageError(f"--header and --vectors are the same file: {args.header}")
+    if args.check:
+        stale = [str(p) for p, text in outputs if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        if stale:
+            print("stale (run python host_tools/gen_frame_files.py): " + ", ".join(stale), file=sys.stderr)
+        return 1 if stale else 0
+    for path, _ in outputs:
+        if not path.parent.is_dir():
+            raise UsageError(f"directory {path.parent} does not exist")
+        check_writable(path)
     for path, text in outputs:
-        if args.check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path))
-            continue
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    if stale:
-        print("stale (run python host_tools/gen_frame_files.py): " + ", ".join(stale), file=sys.stderr)
-        return 1
+        write_text(path, text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -80,7 +80,6 @@ def test_quality_metric_on_ground_truth_is_perfect():
     assert q["mse"] == 0 and q["cnn_accuracy"] == 1 and q["strict_pip_rate"] == 1
 
 
-@pytest.mark.skipif(not DEFAULT.exists(), reason="no committed default decoder yet")
 def test_committed_default_meets_quality_and_budgets():
     """Computed now on 6,000 fresh faces, not read from the stored metrics."""
     model, _ = checkpoint.load(DEFAULT)

@@ -28,7 +28,6 @@ def test_golden_and_host_c_are_bit_exact_and_close_to_float(tmp_path):
     assert np.abs(golden["images"].astype(int) - flt["images"].astype(int)).mean() < 8
 
 
-@pytest.mark.skipif(not DEFAULT.exists(), reason="no committed default decoder yet")
 def test_die_gen_float_schema_and_seed(tmp_path):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
     run_script("host_tools/die_gen.py", "--backend", "float", "--count", "12", "--seed", "5", "--out", str(a),

@@ -18,8 +18,9 @@ import pytest
 import serial
 from PIL import Image
 
+from conftest import run_script
 from host_tools import frame_protocol as fp
-from host_tools import frame_viewer
+from host_tools import frame_viewer, viewer_display, viewer_session
 from host_tools.fairness import Tally, chi2_sf
 from host_tools.fake_die import FakeDie
 
@@ -30,7 +31,10 @@ KEYS = {"type", "type_code", "version", "seq", "len", "sha256", "pips", "angle_c
 
 
 def _viewer(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([*VIEWER, *args], capture_output=True, text=True, timeout=60, **kw)
+    """The viewer in-process; with `env`, as a real subprocess."""
+    if kw:
+        return subprocess.run([*VIEWER, *args], capture_output=True, text=True, timeout=60, **kw)
+    return run_script("host_tools/frame_viewer.py", *args)
 
 
 def _damaged_capture(rolls: int = 12) -> tuple[bytes, list[bytes]]:
@@ -61,7 +65,7 @@ def _split(data: bytes) -> list[bytes]:
 
 def _expected_json(frame_bytes: bytes) -> dict:
     (f,), _ = fp.decode_all(frame_bytes)
-    return frame_viewer.frame_json(f, f.fields())
+    return viewer_session.frame_json(f, f.fields())
 
 
 # --- fairness statistics -------------------------------------------------------------------------------
@@ -104,7 +108,7 @@ def test_tally_verdicts():
 @pytest.mark.parametrize("scale", [1, 2])
 def test_render_face_geometry(color, scale):
     pixels = bytes((x * 8) & 0xFF for y in range(32) for x in range(32))
-    lines = frame_viewer.render_face(pixels, scale, color).splitlines()
+    lines = viewer_display.render_face(pixels, scale, color).splitlines()
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
     assert len(lines) == 32 * scale // 2
     assert all(len(p) == 32 * scale for p in plain)
@@ -176,7 +180,7 @@ def test_show_with_a_non_interactive_backend(tmp_path):
 
 
 def test_help():
-    r = _viewer("--help")
+    r = run_script("host_tools/frame_viewer.py", "--help", subprocess_run=True)
     assert r.returncode == 0 and "--port" in r.stdout and "--json" in r.stdout
 
 
