@@ -18,6 +18,7 @@ from pathlib import Path
 from export import backends as B
 from export.export_decoder import export
 from gendie.cli import Parser, UsageError, run
+from gendie.fileio import write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         block = f"{start}\n{table}\n{end}"
         text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S) \
             if start in text else text + "\n" + block + "\n"
-        doc.write_text(text)
+        write_text(doc, text)
     return 0
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gendie.cli import Parser, UsageError, run
+from gendie.cli import Parser, UsageError, int_range, run, seed_int
 from export import plan
 from export.export_decoder import flash_bytes
 from gendie import budgets, golden
+from gendie.fileio import atomic_write
 from gendie.arch import DecoderConfig
 from gendie.device import face_list
 from gendie.quantize import quantize
@@ -83,7 +84,7 @@ def fit_slope(params: np.ndarray, mse: np.ndarray) -> tuple[float, float]:
 def read_csv(path: Path) -> list[dict]:
     """sweep.csv back into rows with numbers as numbers."""
     if not path.exists():
-        raise UsageError(f"{path}: no such file (run the sweep first)")
+        raise ValueError(f"{path}: no such file (run the sweep first)")
     rows = []
     with open(path, newline="") as fh:
         for r in csv.DictReader(fh):
@@ -117,7 +118,8 @@ def plot(rows: list[dict], out: Path) -> float:
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "params_vs_mse.png", dpi=110)
+    with atomic_write(out / "params_vs_mse.png") as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -128,7 +130,8 @@ def plot(rows: list[dict], out: Path) -> float:
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "params_vs_accuracy.png", dpi=110)
+    with atomic_write(out / "params_vs_accuracy.png") as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
@@ -145,7 +148,8 @@ def plot(rows: list[dict], out: Path) -> float:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("strict pip count %")
     fig.colorbar(sc, ax=axes, label="hi-res layers")
-    fig.savefig(out / "budget.png", dpi=110)
+    with atomic_write(out / "budget.png") as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
     return slope
 
@@ -153,14 +157,14 @@ def plot(rows: list[dict], out: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="sweep.py", description=__doc__, formatter_class=__import__("argparse").RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small grid and short runs (~11 min on 2 cores)")
-    p.add_argument("--epochs", type=int, help="epochs per config (default 30 quick, 60 full)")
-    p.add_argument("--count", type=int, help="training dice per config (default 4096 quick, 8192 full)")
-    p.add_argument("--batch", type=int, help="batch size (default 128 quick: more steps for few samples; 256 full)")
-    p.add_argument("--eval-count", type=int, default=1200, help="faces for each config's metrics (default 1200)")
+    p.add_argument("--epochs", type=int_range(1, 10_000), help="epochs per config (default 30 quick, 60 full)")
+    p.add_argument("--count", type=int_range(1, 1_000_000), help="training dice per config (default 4096 quick, 8192 full)")
+    p.add_argument("--batch", type=int_range(1, 65_536), help="batch size (default 128 quick: more steps for few samples; 256 full)")
+    p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=1200, help="faces for each config's metrics (default 1200)")
     p.add_argument("--hires", default="0,1,2,3", help="hi-res layer counts to sweep (default 0,1,2,3)")
     p.add_argument("--loss", default="bce", choices=("bce", "mse"))
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int_range(1, 64), default=os.cpu_count() or 1)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", default="runs/sweep", help="folder for sweep.csv and the plots")
     p.add_argument("--replot", action="store_true", help="only redraw the plots from --out's sweep.csv")
     a = p.parse_args(argv)
@@ -173,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         configs = grid(QUICK_DIMS if a.quick else FULL_DIMS, hires, a.loss)
     except ValueError as e:
         raise UsageError(f"--hires: {e}") from None
+    if a.count is not None and a.batch is not None and a.count < a.batch:
+        raise UsageError(f"--count ({a.count}) must be at least --batch ({a.batch})")
     epochs = a.epochs or (30 if a.quick else 60)
     count = a.count or (4096 if a.quick else 8192)
     batch = a.batch or (128 if a.quick else 256)
@@ -182,15 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     # biggest first: the slowest configs start early, so the workers finish together
     configs.sort(key=lambda c: -c.dim1 * (c.hires + 1))
-    with ProcessPoolExecutor(max_workers=a.workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=a.workers)
+    try:
         futures = [pool.submit(_train_one, c.to_dict(), epochs, count, batch, a.eval_count, a.seed) for c in configs]
         for f in tqdm(as_completed(futures), total=len(futures), desc="sweep", unit="cfg"):
             rows.append(f.result())
             rows.sort(key=lambda r: (r["params"], r["name"]))
-            with open(out / "sweep.csv", "w", newline="") as fh:  # rewritten as results arrive: a crash loses none
-                w = csv.DictWriter(fh, COLUMNS)
+            with atomic_write(out / "sweep.csv", "w") as fh:  # rewritten as results arrive: a crash loses none
+                w = csv.DictWriter(fh, COLUMNS, lineterminator="\r\n")
                 w.writeheader()
                 w.writerows(rows)
+    except BaseException:  # Ctrl-C or a failed config: stop now, not after every queued config has trained
+        for proc in list(getattr(pool, "_processes", {}).values()):  # the executor has no public kill
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     slope = plot(rows, out)
     fits = [r for r in rows if r["params"] <= BUDGET["params"] and r["macs"] <= BUDGET["macs"]
             and r["engine_fits"] and r["engine_act_bytes"] <= BUDGET["act_bytes"]

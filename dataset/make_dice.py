@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
 from gendie.cli import Parser, int_range, run, seed_int
-from gendie.fileio import check_writable, save_npz
+from gendie.fileio import atomic_write, check_writable, save_npz
 from dataset.render import DEFAULT_STYLE, DieStyle, random_style, render_die
 
 MAX_SHIFT = 0.2  # augmented set: die centre moves up to 20% of the image size along each axis
@@ -68,9 +68,8 @@ def save_preview(path: str | Path, images: np.ndarray, labels: np.ndarray | None
         if angles is not None:
             text += f" {float(angles[i]):.0f}°" if text else f"{float(angles[i]):.0f}°"
         draw.text((x + 1, y + h * scale), text, fill=255)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path)
+    with atomic_write(path) as f:
+        sheet.save(f, format="PNG")
 
 
 def main(argv: list[str] | None = None) -> int:

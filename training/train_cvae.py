@@ -6,6 +6,7 @@ counts x 8 angles), scan.png (an angle or latent scan per pip count) and loss.pn
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -17,23 +18,30 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from gendie.cli import Parser, UsageError, run
 from dataset.make_dice import generate as make_dice
-from training import checkpoint, footprint
 from gendie import golden
-from gendie.arch import DecoderConfig
+from gendie.arch import LOSSES, MODES, DecoderConfig
+from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
 from gendie.device import NUM_CLASSES, face_list
+from gendie.fileio import atomic_write, check_writable, write_text
+from training import checkpoint, footprint
 from training.metrics import quality
 from training.model import CVAE, generate, reconstruction_loss
 
 
 def pick_device(name: str) -> torch.device:
+    """cpu, cuda[:N] or auto; ValueError for a device this machine does not have."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(name)
+        dev = torch.device(name)
     except RuntimeError as e:
-        raise UsageError(f"--device {name}: {e}") from None
+        raise ValueError(f"--device {name}: {e}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: no CUDA device on this machine (use cpu or auto)")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device {name}: only cpu, cuda or auto")
+    return dev
 
 
 def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 256, lr: float = 8e-3,
@@ -110,57 +118,75 @@ def save_plots(model: CVAE, history: list[float], out: Path) -> None:
     ax.set_ylabel(f"training loss ({model.cfg.loss})")
     ax.set_title(model.cfg.name)
     fig.tight_layout()
-    fig.savefig(out / "loss.png", dpi=100)
+    with atomic_write(out / "loss.png") as f:
+        fig.savefig(f, format="png", dpi=100)
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = Parser(prog="train_cvae.py", description=__doc__)
-    g = p.add_argument_group("config overrides (default: DecoderConfig in training/config.py)")
+    g = p.add_argument_group("config overrides (default: DecoderConfig in gendie/arch.py)")
     for d in ("dim1", "dim2", "dim3", "dim4"):
-        g.add_argument(f"--{d}", type=int)
-    g.add_argument("--hires", type=int, help="3x3 layers at 32x32, 0..3")
-    g.add_argument("--mode", choices=("angle", "vae"), help="condition on the angle, or sample a latent (vae)")
-    g.add_argument("--latent", type=int, help="latent size in vae mode")
-    g.add_argument("--loss", choices=("mse", "bce"))
+        g.add_argument(f"--{d}", type=int_range(1, 64), help=f"channels, 1..64 (default {getattr(DecoderConfig, d)})")
+    g.add_argument("--hires", type=int_range(0, 3), help="3x3 layers at 32x32, 0..3")
+    g.add_argument("--mode", choices=MODES, help="condition on the angle, or sample a latent (vae)")
+    g.add_argument("--latent", type=int_range(1, 8), help="latent size in vae mode")
+    g.add_argument("--loss", choices=LOSSES)
     g.add_argument("--harmonics", help="angle mode: comma-separated k of (cos k*theta, sin k*theta), e.g. 1 or 2,4")
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--count", type=int, default=8192, help="training dice (default 8192)")
-    p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--lr", type=float, default=8e-3, help="peak learning rate of the one-cycle schedule")
-    p.add_argument("--beta", type=float, default=0.003, help="KL weight (vae mode)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int_range(1, 100_000), default=60)
+    p.add_argument("--count", type=int_range(1, 1_000_000), default=8192, help="training dice (default 8192)")
+    p.add_argument("--batch", type=int_range(1, 65_536), default=256)
+    p.add_argument("--lr", type=float_range(0.0, 10.0, lo_open=True), default=8e-3,
+                   help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--beta", type=nonneg_float, default=0.003, help="KL weight (vae mode)")
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
-    p.add_argument("--eval-count", type=int, default=6000, help="faces for the quality metrics (default 6000)")
+    p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000,
+                   help="faces for the quality metrics (default 6000)")
     p.add_argument("--out", default="runs/cvae", help="run folder (default runs/cvae)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int_range(0, 256), default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--qat", action="store_true", help="fine-tune --init through the integer contract's fake "
                    "quantisation (training/qat.py); --epochs counts passes over --count dice")
     p.add_argument("--init", help="checkpoint to start from (required with --qat; its config is kept)")
-    a = p.parse_args(argv)
+    return p.parse_args(argv)
 
-    if a.epochs < 1 or a.count < a.batch or a.batch < 1:
-        raise UsageError("need --epochs >= 1 and --count >= --batch >= 1")
+
+def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None]:
+    """The config to train and the model to start from, checked before any work starts."""
+    if a.count < a.batch:
+        raise UsageError(f"--count ({a.count}) must be at least --batch ({a.batch})")
+    out = Path(a.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a run folder")
+    if a.init and Path(a.init).resolve() == (out / "decoder.pt").resolve():
+        raise UsageError(f"--init {a.init} would be overwritten by the run's decoder.pt: pick another --out")
     try:
         harmonics = None if a.harmonics is None else tuple(int(k) for k in a.harmonics.split(","))
         cfg = DecoderConfig().with_overrides(dim1=a.dim1, dim2=a.dim2, dim3=a.dim3, dim4=a.dim4, hires=a.hires,
                                              mode=a.mode, latent=a.latent, loss=a.loss, harmonics=harmonics)
     except ValueError as e:
-        raise UsageError(str(e)) from None
-    init = None
-    if a.init:
-        overrides = [k for k in ("dim1", "dim2", "dim3", "dim4", "hires", "mode", "latent", "loss", "harmonics")
-                     if getattr(a, k) is not None]
-        if overrides:
-            raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
-        init, _ = checkpoint.load(a.init)
-        cfg = init.cfg
-    elif a.qat:
-        raise UsageError("--qat needs --init CHECKPOINT (a trained float decoder, e.g. models/decoder.pt)")
+        raise UsageError(f"--harmonics: {e}" if "invalid literal" in str(e) else str(e)) from None
+    if not a.init:
+        if a.qat:
+            raise UsageError("--qat needs --init CHECKPOINT (a trained float decoder, e.g. models/decoder.pt)")
+        return cfg, None
+    overrides = [k for k in ("dim1", "dim2", "dim3", "dim4", "hires", "mode", "latent", "loss", "harmonics")
+                 if getattr(a, k) is not None]
+    if overrides:
+        raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
+    init, _ = checkpoint.load(a.init)
+    return init.cfg, init
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    cfg, init = resolve(a)
+    pick_device(a.device)
+    for path in ("decoder.pt", "metrics.json"):
+        check_writable(Path(a.out) / path)
     if a.threads:
         torch.set_num_threads(a.threads)
     out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
     if a.qat:
@@ -171,14 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init)
     train_s = time.perf_counter() - t0
+    if not math.isfinite(history[-1]):
+        raise RuntimeError(f"training diverged (loss {history[-1]}): try a lower --lr; nothing written")
     metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
                "lr": a.lr, "seed": a.seed, "train_seconds": round(train_s, 1), "final_loss": history[-1],
-               **evaluate(model, a.eval_count)}
-    metrics["qat"] = bool(a.qat)
+               **evaluate(model, a.eval_count), "qat": bool(a.qat)}
     checkpoint.save(out / "decoder.pt", model, metrics)
     metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count)
     checkpoint.save(out / "decoder.pt", model, metrics)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
     save_plots(model, history, out)
     q8 = metrics["int8"]
     print(f"{cfg.name}: {metrics['params']} weights, {metrics['macs'] / 1e6:.2f} M MACs; on {metrics['n']} faces "
@@ -186,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{100 * metrics['strict_pip_rate']:.2f} %; int8 MSE {q8['mse']:.4f}, eval CNN "
           f"{100 * q8['cnn_accuracy']:.2f} %, strict {100 * q8['strict_pip_rate']:.2f} %; "
           f"trained in {train_s:.0f} s -> {out}")
-    return 0 if math.isfinite(history[-1]) else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from gendie.cli import Parser, run
+from gendie.cli import Parser, UsageError, int_range, positive_float, run, seed_int
 from dataset.make_dice import generate
-from gendie.fileio import check_writable
+from gendie.fileio import atomic_write, check_writable, write_text
 from training.eval_cnn import DEFAULT_PATH, EvalCNN, accuracy_report, predict
 
 
@@ -68,15 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="train_eval_cnn.py", description=__doc__)
     p.add_argument("--out", default=str(DEFAULT_PATH), help="checkpoint path (default models/eval_cnn.pt); "
                    "metrics go next to it as .json")
-    p.add_argument("--count", type=int, default=24576, help="training images (default 24576)")
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-count", type=int, default=6000, help="faces in each held-out set (default 6000)")
+    p.add_argument("--count", type=int_range(60, 1_000_000), default=24576, help="training images (default 24576)")
+    p.add_argument("--epochs", type=int_range(1, 10_000), default=12)
+    p.add_argument("--batch", type=int_range(1, 65_536), default=128)
+    p.add_argument("--lr", type=positive_float, default=3e-3)
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000, help="faces in each held-out set (default 6000)")
     a = p.parse_args(argv)
     out = Path(a.out)
+    if out.suffix == ".json":
+        raise UsageError(f"--out {out}: the model's metrics go next to it as .json; name the model .pt")
     check_writable(out)
+    check_writable(out.with_suffix(".json"))
 
     t0 = time.perf_counter()
     x, y = training_set(a.count, seed=1000 + a.seed)
@@ -89,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, data in evaluation_sets(seed=5000 + a.seed, count=a.eval_count).items():
         metrics[name] = accuracy_report(predict(model, data["images"]), data["labels"])
         print(f"{name:>13}: {100 * metrics[name]['accuracy']:.2f} % of {metrics[name]['n']}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": {}, "state_dict": model.state_dict()}, out)
-    out.with_suffix(".json").write_text(json.dumps(metrics, indent=1) + "\n")
+    with atomic_write(out) as f:
+        torch.save({"config": {}, "state_dict": model.state_dict()}, f)
+    write_text(out.with_suffix(".json"), json.dumps(metrics, indent=1) + "\n")
     print(f"trained in {train_s:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} KB) "
           f"and {out.with_suffix('.json')}")
     return 0
