@@ -10,6 +10,7 @@ import torch
 from conftest import ROOT, assert_one_line_error, run_script
 from gendie.device import face_list
 from training import checkpoint, footprint
+from gendie import budgets
 from gendie.arch import DecoderConfig
 from training.metrics import quality
 from training.model import CVAE, count_params, generate
@@ -87,5 +88,5 @@ def test_committed_default_meets_quality_and_budgets():
     q = quality(generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy(), p, c, model.cfg.mode)
     assert q["cnn_accuracy"] >= 0.995, q
     assert q["strict_pip_rate"] >= 0.97, q
-    assert footprint.params(model.cfg) <= 10_000
-    assert footprint.macs(model.cfg) <= 2_000_000
+    assert footprint.params(model.cfg) <= budgets.DECODER_PARAMS
+    assert footprint.macs(model.cfg) <= budgets.DECODER_MACS

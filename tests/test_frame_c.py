@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from gendie import budgets
+from gendie.device import board
 from host_tools import frame_protocol as fp
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "firmware" / "src"
 VECTORS = json.loads((ROOT / "docs" / "frame-vectors.json").read_text(encoding="utf-8"))["frames"]
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{SRC}"]
-UART_CYCLES_PER_BYTE = 16_000_000 * 10 // fp.BAUD  # 8N1: 10 bit times per byte at 16 MHz
+NANO = board("nano")
+UART_CYCLES_PER_BYTE = NANO.f_cpu * 10 // NANO.baud  # 8N1: 10 bit times per byte
 
 
 def _need(tool: str) -> str:
@@ -87,7 +90,7 @@ def _avr_elf(tmp_path: Path) -> Path:
 def test_avr_encoder_matches_vectors_and_cycle_budget(tmp_path):
     elf = _avr_elf(tmp_path)
     _need("simavr")
-    r = subprocess.run(["simavr", "-m", "atmega328p", "-f", "16000000", str(elf)],
+    r = subprocess.run(["simavr", "-m", "atmega328p", "-f", str(NANO.f_cpu), str(elf)],
                        capture_output=True, text=True, timeout=60)
     # simavr prints UART lines on stderr, coloured, wrapped at 256 columns, with '.' for the newline byte.
     text = re.sub(r"\x1b\[[0-9;]*m", "", r.stderr).replace("\n", "")
@@ -109,7 +112,7 @@ def test_avr_ram_and_flash_budget(tmp_path):
     text, data, bss = (int(x) for x in size.splitlines()[1].split()[:3])
     print(f"AVR frame_tx.o: text {text} B, data {data} B, bss {bss} B")
     assert data + bss <= 8  # O(1) state: seq, running CRC, bytes owed, error flag
-    assert text + data <= 1024  # at most 1 KB of the 32 KB flash
+    assert text + data <= budgets.FRAME_TX_FLASH_BYTES
 
 
 def test_compiles_for_ch32v003(tmp_path):

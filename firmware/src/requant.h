@@ -1,5 +1,5 @@
 /* The integer contract's one requantisation (docs/integer-contract.md), shared by the generated decoders in
- * src/model/. Hand-written, so it is read and reviewed as C; the golden model (export/golden.py) is its oracle. */
+ * src/model/. Hand-written, so it is read and reviewed as C; the golden model (gendie/golden.py) is its oracle. */
 #ifndef GENDIE_REQUANT_H
 #define GENDIE_REQUANT_H
 
