@@ -8,6 +8,8 @@ docs/benchmarks.md.
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import json
 import re
 import subprocess

@@ -9,9 +9,12 @@ budgets drawn in). Runs one config per worker process, one torch thread each.
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import csv
 import itertools
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -58,6 +61,11 @@ def engine_figures(model, eval_count: int, seed: int = 1) -> dict:
     return {"engine_act_bytes": sum(plan.buffers(qm, pl).values()), "engine_fits": bool(pl.ok),
             "engine_macs": sum(pl.macs), "flash_bytes": sum(flash_bytes(qm).values()), "int8_mse": q["mse"],
             "int8_cnn_accuracy": q["cnn_accuracy"], "int8_strict_pip_rate": q["strict_pip_rate"]}
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them at once (no traceback from every worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _train_one(cfg_dict: dict, epochs: int, count: int, batch: int, eval_count: int, seed: int) -> dict:
@@ -188,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     # biggest first: the slowest configs start early, so the workers finish together
     configs.sort(key=lambda c: -c.dim1 * (c.hires + 1))
-    pool = ProcessPoolExecutor(max_workers=a.workers)
+    pool = ProcessPoolExecutor(max_workers=a.workers, initializer=_worker_init)
     try:
         futures = [pool.submit(_train_one, c.to_dict(), epochs, count, batch, a.eval_count, a.seed) for c in configs]
         for f in tqdm(as_completed(futures), total=len(futures), desc="sweep", unit="cfg"):

@@ -5,6 +5,8 @@ half, noisy on a random half. Same arguments, same bytes.
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import sys
 import time
 from pathlib import Path
@@ -13,10 +15,11 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from gendie.cli import Parser, int_range, run, seed_int
-from gendie.fileio import atomic_write, check_writable, save_npz
+from gendie.cli import Parser, UsageError, check_paths, int_range, run, seed_int
+from gendie.fileio import atomic_write, save_npz
 from dataset.render import DEFAULT_STYLE, DieStyle, random_style, render_die
 
+MAX_BYTES = 2 ** 31  # images held in memory at once
 MAX_SHIFT = 0.2  # augmented set: die centre moves up to 20% of the image size along each axis
 
 
@@ -74,10 +77,11 @@ def save_preview(path: str | Path, images: np.ndarray, labels: np.ndarray | None
 
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="make_dice.py", description=__doc__)
-    p.add_argument("--count", type=int_range(1, 1_000_000), default=8192, help="number of dice (default 8192); labels are balanced")
+    p.add_argument("--count", type=int_range(1, 1_000_000), default=8192,
+                   help="number of dice (default 8192); labels are balanced")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0): same arguments give the same bytes")
     p.add_argument("--out", default="data/dice.npz", help="output .npz (default data/dice.npz)")
-    p.add_argument("--size", type=int, default=32, help="image side in pixels, multiple of 8 (default 32; 64 works)")
+    p.add_argument("--size", type=int, default=32, choices=range(16, 257, 8), metavar="16..256", help="image side in pixels, multiple of 8 (default 32; 64 works)")
     p.add_argument("--augment", action="store_true",
                    help="evaluation-CNN set: random shift (may leave the frame), blur on half, noise on half")
     p.add_argument("--style-jitter", action="store_true",
@@ -86,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
 
     out = Path(a.out)
-    check_writable(out)
-    if a.preview:
-        check_writable(Path(a.preview))
+    check_paths(outputs={"--out": out, "--preview": a.preview})
+    if a.count * a.size * a.size > MAX_BYTES:
+        raise UsageError(f"{a.count} dice of {a.size}x{a.size} need {a.count * a.size ** 2 / 2 ** 30:.1f} GiB: "
+                         f"at most {MAX_BYTES // 2 ** 30} GiB")
     t0 = time.perf_counter()
     data = generate(a.count, a.seed, a.size, a.augment, style_jitter=a.style_jitter, progress=sys.stderr.isatty())
     elapsed = time.perf_counter() - t0

@@ -7,6 +7,8 @@ benchmarks), qmodel.json (the integer model) and memory_plan.json. Same checkpoi
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import json
 import shutil
 import sys

@@ -9,3 +9,5 @@
     golden   the numpy oracle of the integer contract
     fileio   atomic writes and byte-reproducible .npz files
 """
+
+from gendie import cli as _cli  # noqa: E402,F401  (installs the scripts' quiet Ctrl-C before any heavy import)

@@ -7,8 +7,11 @@ parser with the validators below, so a bad value is refused before any work star
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
+from pathlib import Path
 from typing import Callable, NoReturn
 
 EXIT_USAGE = 2
@@ -60,6 +63,22 @@ def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None =
         return EXIT_INTERRUPTED
 
 
+def _quiet_interrupt_hook(kind, value, tb) -> None:
+    """Ctrl-C that no `run` caught (e.g. while a script still imports torch): one line and 130, no traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        sys.stderr.write(f"{_prog()}: interrupted\n")
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    _previous_hook(kind, value, tb)
+
+
+_previous_hook = sys.excepthook
+if not hasattr(sys, "ps1") and getattr(sys.modules.get("__main__"), "__file__", None):
+    sys.excepthook = _quiet_interrupt_hook  # scripts only: an interactive session keeps its own Ctrl-C
+
+
 # ---- argument validators (argparse `type=`): each raises ArgumentTypeError, which Parser prints in one line ----
 
 def int_range(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
@@ -103,3 +122,28 @@ def float_range(lo: float | None = None, hi: float | None = None, lo_open: bool 
 finite_float = float_range()
 positive_float = float_range(0.0, lo_open=True)
 nonneg_float = float_range(0.0)
+
+
+def check_paths(inputs: dict[str, object] | None = None, outputs: dict[str, object] | None = None) -> None:
+    """Before any work: UsageError if an output would overwrite an input or another output, or cannot be written.
+
+    `inputs` and `outputs` map an option name (for the message) to a path or None (option not given).
+    """
+    from gendie.fileio import check_writable
+
+    def norm(p: object) -> Path:
+        return Path(os.path.abspath(os.path.expanduser(str(p))))
+    ins = {k: norm(v) for k, v in (inputs or {}).items() if v is not None}
+    outs = {k: norm(v) for k, v in (outputs or {}).items() if v is not None}
+    seen: dict[Path, str] = {}
+    for name, path in outs.items():
+        for iname, ipath in ins.items():
+            if path == ipath or (path.exists() and ipath.exists() and os.path.samefile(path, ipath)):
+                raise UsageError(f"{name} {path.name} is also {iname}: it would be overwritten")
+        if path in seen:
+            raise UsageError(f"{name} and {seen[path]} are the same file: {path.name}")
+        seen[path] = name
+        try:
+            check_writable(path)
+        except ValueError as e:
+            raise UsageError(f"{name}: {e}") from None

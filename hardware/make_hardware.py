@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import re
 import sys
 from pathlib import Path

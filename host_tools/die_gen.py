@@ -7,18 +7,21 @@ The same --seed gives the same (pips, angle) list for every backend. Output .npz
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from gendie.cli import Parser, UsageError, run
-from gendie.fileio import check_writable, save_npz
-from gendie.device import CODES, code_to_degrees, face_list
+from gendie.cli import Parser, check_paths, finite_float, int_range, run, seed_int
+from gendie.fileio import save_npz
+from gendie.device import FACE, code_to_degrees, degrees_to_code, face_list
 from training.checkpoint import DEFAULT_DECODER
 
 Backend = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
+MAX_FACES = 1_000_000  # 1 GB of faces: beyond that a typo, not a request
 
 
 def float_backend(ckpt: Path, pips: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -51,30 +54,27 @@ def generate_faces(backend: str, ckpt: Path, pips: np.ndarray, codes: np.ndarray
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r} (have: {', '.join(BACKENDS)})")
     faces = BACKENDS[backend](Path(ckpt), pips, codes)
-    assert faces.shape == (len(pips), 32, 32) and faces.dtype == np.uint8, (faces.shape, faces.dtype)
+    if faces.shape != (len(pips), FACE, FACE) or faces.dtype != np.uint8:
+        raise RuntimeError(f"backend {backend} returned {faces.dtype} {faces.shape}, not uint8 faces")
     return faces
 
 
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="die_gen.py", description=__doc__, formatter_class=__import__("argparse").RawTextHelpFormatter)
-    p.add_argument("--backend", default="float", help=f"one of: {', '.join(BACKENDS)} (default float)")
+    p.add_argument("--backend", default="float", choices=list(BACKENDS), help=f"one of: {', '.join(BACKENDS)} "
+                   "(default float)")
     p.add_argument("--checkpoint", default=str(DEFAULT_DECODER), help="decoder checkpoint (default models/decoder.pt)")
-    p.add_argument("--count", type=int, default=60, help="number of faces (default 60)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the (pips, angle) list, shared by all backends")
-    p.add_argument("--pips", type=int, help="pin the pip count (1..6)")
-    p.add_argument("--angle", type=float, help="pin the angle in degrees (rounded to the device's 256 steps)")
+    p.add_argument("--count", type=int_range(1, MAX_FACES), default=60, help="number of faces (default 60)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the (pips, angle) list, shared by all backends")
+    p.add_argument("--pips", type=int_range(1, 6), help="pin the pip count (1..6)")
+    p.add_argument("--angle", type=finite_float, help="pin the angle in degrees: rounded to the device's 256 steps, "
+                   "any angle wraps into one turn (-1 is 359)")
     p.add_argument("--out", default="data/faces.npz", help="output .npz (default data/faces.npz)")
     p.add_argument("--preview", metavar="FILE.png", help="also write a labelled grid of the faces")
     a = p.parse_args(argv)
+    check_paths({"--checkpoint": a.checkpoint}, {"--out": a.out, "--preview": a.preview})
 
-    if a.count < 1:
-        raise UsageError(f"--count must be at least 1, got {a.count}")
-    if a.pips is not None and not 1 <= a.pips <= 6:
-        raise UsageError(f"--pips must be 1..6, got {a.pips}")
-    if a.backend not in BACKENDS:
-        raise UsageError(f"unknown backend {a.backend!r} (have: {', '.join(BACKENDS)})")
-    check_writable(Path(a.out))
-    code = None if a.angle is None else int(round(a.angle % 360 * CODES / 360)) % CODES
+    code = None if a.angle is None else degrees_to_code(a.angle)
     pips, codes = face_list(a.count, a.seed, a.pips, code)
     faces = generate_faces(a.backend, Path(a.checkpoint), pips, codes)
     save_npz(a.out, images=faces, labels=pips, angles=code_to_degrees(codes).astype(np.float32), codes=codes)

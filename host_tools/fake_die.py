@@ -6,6 +6,8 @@ Try the viewer without hardware:
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import argparse
 import os
 import random

@@ -8,6 +8,8 @@ Exit status: 0 ok, 1 the die did not answer a --roll, 2 bad arguments or the por
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import argparse
 import os
 import sys

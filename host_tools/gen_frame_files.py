@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import argparse
 import json
 import sys

@@ -46,9 +46,18 @@ def as_float_images(images: np.ndarray) -> np.ndarray:
 
 
 def load(path: str | Path = DEFAULT_PATH) -> EvalCNN:
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model = EvalCNN(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
+    """The evaluation CNN; ValueError naming the file when it is missing or not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file (train it: python training/train_eval_cnn.py)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model = EvalCNN(**ckpt["config"])
+        model.load_state_dict(ckpt["state_dict"])
+    except Exception as e:  # torch raises many types for a file that is not this model
+        raise ValueError(f"{path}: not an evaluation CNN checkpoint ({type(e).__name__})") from None
+    if not all(torch.isfinite(p).all() for p in model.state_dict().values() if p.is_floating_point()):
+        raise ValueError(f"{path}: the model has non-finite weights")
     return model.eval()
 
 

@@ -5,6 +5,8 @@ predicted). Without: the predicted pip count of every face. Accepts (N,32,32) ui
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import json
 import sys
 
@@ -34,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     data = load_npz(a.images)
     if "images" not in data:
         raise UsageError(f"{a.images}: no `images` array (has: {', '.join(sorted(data)) or 'nothing'})")
+    model = eval_cnn.load(a.model)
     try:
-        pred = eval_cnn.predict(eval_cnn.load(a.model), data["images"])
+        images = eval_cnn.as_float_images(data["images"])
     except ValueError as e:
         raise UsageError(f"{a.images}: {e}") from None
-    except FileNotFoundError:
-        raise UsageError(f"{a.model}: no such model (train it: python training/train_eval_cnn.py)") from None
+    if not len(images):
+        raise UsageError(f"{a.images}: no faces to evaluate (0 images)")
+    pred = eval_cnn.predict(model, images)
 
     if "labels" in data:
         labels = np.asarray(data["labels"])

@@ -6,6 +6,8 @@ counts x 8 angles), scan.png (an angle or latent scan per pip count) and loss.pn
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import argparse
 import json
 import math

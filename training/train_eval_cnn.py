@@ -5,6 +5,8 @@ reports accuracy on held-out augmented, clean and other-style sets.
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import json
 import sys
 import time
@@ -73,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int_range(1, 65_536), default=128)
     p.add_argument("--lr", type=positive_float, default=3e-3)
     p.add_argument("--seed", type=seed_int, default=0)
-    p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000, help="faces in each held-out set (default 6000)")
+    p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000,
+                   help="faces in each held-out set (default 6000)")
     a = p.parse_args(argv)
+    if a.count < a.batch:
+        raise UsageError(f"--count ({a.count}) must be at least --batch ({a.batch})")
     out = Path(a.out)
     if out.suffix == ".json":
         raise UsageError(f"--out {out}: the model's metrics go next to it as .json; name the model .pt")
