@@ -26,7 +26,7 @@ from gendie.cli import Parser, UsageError, int_range, run, seed_int
 from export import plan
 from export.export_decoder import flash_bytes
 from gendie import budgets, golden
-from gendie.fileio import atomic_write
+from gendie.fileio import atomic_write, save_figure
 from gendie.arch import DecoderConfig
 from gendie.device import face_list
 from gendie.quantize import quantize
@@ -125,10 +125,7 @@ def plot(rows: list[dict], out: Path) -> float:
     ax.set_ylabel("MSE vs ground truth")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    with atomic_write(out / "params_vs_mse.png") as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "params_vs_mse.png")
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for key, marker in (("cnn_accuracy", "o"), ("strict_pip_rate", "x")):
@@ -137,10 +134,7 @@ def plot(rows: list[dict], out: Path) -> float:
     ax.set_ylabel("% of faces")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    with atomic_write(out / "params_vs_accuracy.png") as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "params_vs_accuracy.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
     for ax, key, budget, label in ((axes[0], "engine_macs", BUDGET["macs"],
@@ -156,7 +150,7 @@ def plot(rows: list[dict], out: Path) -> float:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("strict pip count %")
     fig.colorbar(sc, ax=axes, label="hi-res layers")
-    with atomic_write(out / "budget.png") as f:
+    with atomic_write(out / "budget.png") as f:  # no tight_layout: the shared colour bar would not fit it
         fig.savefig(f, format="png", dpi=110)
     plt.close(fig)
     return slope

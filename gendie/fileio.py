@@ -94,3 +94,12 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         if str(e).startswith(str(path)):
             raise
         raise ValueError(f"{path}: not an .npz file of plain arrays") from None
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> None:
+    """A matplotlib figure as PNG, atomically, then closed (its memory freed)."""
+    fig.tight_layout()
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=dpi)
+    import matplotlib.pyplot as plt
+    plt.close(fig)

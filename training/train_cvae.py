@@ -25,7 +25,7 @@ from gendie import golden
 from gendie.arch import LOSSES, MODES, DecoderConfig
 from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
 from gendie.device import NUM_CLASSES, face_list
-from gendie.fileio import atomic_write, check_writable, write_text
+from gendie.fileio import check_writable, save_figure, write_text
 from training import checkpoint, footprint
 from training.metrics import quality
 from training.model import CVAE, generate, reconstruction_loss
@@ -119,10 +119,7 @@ def save_plots(model: CVAE, history: list[float], out: Path) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"training loss ({model.cfg.loss})")
     ax.set_title(model.cfg.name)
-    fig.tight_layout()
-    with atomic_write(out / "loss.png") as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "loss.png", dpi=100)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
