@@ -55,11 +55,11 @@ def engine_figures(model, eval_count: int, seed: int = 1) -> dict:
         nan = float("nan")
         return {"engine_act_bytes": -1, "engine_fits": False, "engine_macs": -1, "flash_bytes": -1,
                 "int8_mse": nan, "int8_cnn_accuracy": nan, "int8_strict_pip_rate": nan, "export_error": str(e)}
-    pl = plan.search(qm, budgets.ACT_RAM_BYTES)
+    pl = plan.plan_for(qm, budgets.ACT_RAM_BYTES)
     p, c = face_list(eval_count, seed)
     q = quality(golden.generate(qm, p, c), p, c, model.cfg.mode)
-    return {"engine_act_bytes": sum(plan.buffers(qm, pl).values()), "engine_fits": bool(pl.ok),
-            "engine_macs": sum(pl.macs), "flash_bytes": sum(flash_bytes(qm).values()), "int8_mse": q["mse"],
+    return {"engine_act_bytes": pl.ram, "engine_fits": pl.fits,
+            "engine_macs": pl.total_macs, "flash_bytes": sum(flash_bytes(qm).values()), "int8_mse": q["mse"],
             "int8_cnn_accuracy": q["cnn_accuracy"], "int8_strict_pip_rate": q["strict_pip_rate"]}
 
 

@@ -1,7 +1,7 @@
 """Face generators for die_gen's `golden` and `host-c` backends: (checkpoint, pips, codes) -> uint8 (N, 32, 32).
 
-host-c exports the checkpoint and compiles the generated C with the host gcc into build/host_c/<hash>/, cached by the
-hash of everything that goes into the binary, then streams (pips, code) pairs through it.
+host-c exports the checkpoint and builds the generated C with the host gcc through make (export/c/host.mk, header
+dependencies tracked by the compiler) into build/host_c/<key>/, then streams (pips, code) pairs through it.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "host_c"
 FIRMWARE_SRC = ROOT / "firmware" / "src"
 DRIVER = Path(__file__).resolve().parent / "c" / "host_driver.c"
+HOST_MK = Path(__file__).resolve().parent / "c" / "host.mk"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-DGD_BUILD_LBL"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-O1"]
 GENERATED = ("decoder.c", "decoder_lbl.c", "decoder_weights.c", "decoder_weights.h")
@@ -29,26 +30,27 @@ def generate_golden(ckpt: str | Path, pips, codes, granularity: str = "channel")
     return golden.generate(integer_model(ckpt, granularity), pips, codes)
 
 
-def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool = False) -> Path:
-    """Compile model_dir's generated C + the host driver; returns the binary (reused while the inputs are equal)."""
-    model_dir = Path(model_dir)
-    srcs = [model_dir / f for f in GENERATED] + [FIRMWARE_SRC / "decoder.h", FIRMWARE_SRC / "flash.h", DRIVER]
-    flags = CFLAGS + (SANITIZE if sanitize else []) + (["-DGD_COUNT_MACS"] if count_macs else [])
-    h = hashlib.sha256(" ".join(flags).encode())
+def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool = False,
+                 src_dir: str | Path = FIRMWARE_SRC) -> Path:
+    """Compile model_dir's generated C + the host driver with make (export/c/host.mk); returns the binary.
+
+    The build folder is keyed by what make cannot see (folders, flags); make itself rebuilds whatever a changed
+    source or any header it included (dependency files) makes stale. `src_dir`: the hand-written firmware sources.
+    """
+    model_dir, src_dir = Path(model_dir).resolve(), Path(src_dir).resolve()
+    srcs = [model_dir / f for f in GENERATED if f.endswith(".c")] + [DRIVER]
     for s in srcs:
         if not s.exists():
             raise FileNotFoundError(f"{s}: missing (run export/export_decoder.py)")
-        h.update(s.read_bytes())
-    exe = BUILD / h.hexdigest()[:16] / "decoder_host"
-    if not exe.exists():
-        exe.parent.mkdir(parents=True, exist_ok=True)
-        cmd = ["gcc", *flags, f"-I{FIRMWARE_SRC}", f"-I{model_dir}", *map(str, srcs[:3]), str(DRIVER),
-               "-o", str(exe) + ".tmp"]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode:
-            raise RuntimeError(f"host C build failed:\n{r.stderr}")
-        Path(str(exe) + ".tmp").rename(exe)
-    return exe
+    flags = CFLAGS + (SANITIZE if sanitize else []) + (["-DGD_COUNT_MACS"] if count_macs else [])
+    key = hashlib.sha256(repr((str(model_dir), str(src_dir), flags, srcs)).encode()).hexdigest()[:16]
+    out = BUILD / key
+    r = subprocess.run(["make", "-s", "-f", str(HOST_MK), f"OUT={out}", "EXE=decoder_host",
+                        f"SRCS={' '.join(map(str, srcs))}", f"CFLAGS={' '.join(flags)}",
+                        f"INCS=-I{src_dir} -I{model_dir}"], capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"host C build failed:\n{r.stderr}")
+    return out / "decoder_host"
 
 
 def run_host_c(exe: Path, pips, codes, lbl: bool = False, macs: bool = False) -> tuple[np.ndarray, str]:

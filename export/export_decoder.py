@@ -34,17 +34,6 @@ def flash_bytes(qm: Q.QModel) -> dict[str, int]:
     return b
 
 
-def lbl_macs(qm: Q.QModel) -> list[int]:
-    """MACs of one layer-by-layer pass (every valid tap once), from the same tap rule as the C code."""
-    lv = P.levels(qm)
-    out = [lv[0].c * 16 * qm.layers[0].ci]
-    for k in range(1, len(lv)):
-        t = sum(len(P.taps(qm.layers[k].kind, y, x, lv[k - 1].h, lv[k - 1].w))
-                for y in range(lv[k].h) for x in range(lv[k].w))
-        out.append(t * lv[k - 1].c * lv[k].c)
-    return out
-
-
 def check_proof(qm: Q.QModel) -> None:
     for k, L in enumerate(qm.layers):
         half = 1 << max(int(L.shift.max()) - 1, 0)
@@ -53,23 +42,21 @@ def check_proof(qm: Q.QModel) -> None:
 
 
 def memory_plan(qm: Q.QModel, plan: P.Plan, budget: int) -> dict:
-    lv = P.levels(qm)
+    lv = plan.levels
     sizes = [l.h * l.w * l.c for l in lv]
-    bufs = P.buffers(qm, plan)
     fl = flash_bytes(qm)
-    lm = lbl_macs(qm)
+    lm = P.network_macs(plan.cfg)
     return {
         "generated_by": "export/export_decoder.py",
         "model": qm.cfg.name, "config": qm.config, "granularity": qm.granularity,
-        "plan": {"levels": [{"level": k, "shape": [l.c, l.h, l.w],
-                             "storage": list(plan.storage[k]) if k < len(plan.storage) else ["output"]}
-                            for k, l in enumerate(lv)], "output": plan.final},
-        "ram": {"buffers": bufs, "total_activation_bytes": sum(bufs.values()), "budget": budget,
+        "plan": {"levels": [{"level": k, "shape": list(l.shape), "storage": l.as_list()} for k, l in enumerate(lv)],
+                 "output": plan.output.value},
+        "ram": {"buffers": plan.buffers, "total_activation_bytes": plan.ram, "budget": budget,
                 "layer_by_layer_bytes": max(sizes[0::2]) + max(sizes[1::2])},
         "flash": {"tables": fl, "total_bytes": sum(fl.values())},
-        "macs": {"per_layer": plan.macs, "total": sum(plan.macs),
+        "macs": {"per_layer": list(plan.macs), "total": plan.total_macs,
                  "layer_by_layer_per_layer": lm, "layer_by_layer_total": sum(lm),
-                 "recompute_overhead": round(sum(plan.macs) / sum(lm) - 1, 4)},
+                 "recompute_overhead": round(plan.total_macs / sum(lm) - 1, 4)},
         "accumulators": [{"layer": k, "kind": L.kind, "type": L.acc_type, "proven_lo": L.acc_lo,
                           "proven_hi": L.acc_hi, "reached_lo": L.reach_lo, "reached_hi": L.reach_hi,
                           "e_in": L.e_in, "e_out": L.e_out, "shift_min": int(L.shift.min()),
@@ -82,10 +69,10 @@ def export(checkpoint: str | Path, out: str | Path, granularity: str = "channel"
     from training import checkpoint as ckpt_mod
     qm = ckpt_mod.integer_model(checkpoint, granularity)
     check_proof(qm)
-    plan = P.search(qm, budget)
+    plan = P.plan_for(qm, budget)
     mp = memory_plan(qm, plan, budget)
     files = {"decoder_weights.h": gen_c.weights_h(qm), "decoder_weights.c": gen_c.weights_c(qm),
-             "decoder.c": gen_c.decoder_c(qm, plan), "decoder_lbl.c": gen_c.lbl_c(qm),
+             "decoder.c": gen_c.decoder_c(qm, plan), "decoder_lbl.c": gen_c.lbl_c(qm, plan),
              "memory_plan.json": json.dumps(mp, indent=1) + "\n"}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from export.plan import Plan, levels
+from export.plan import Plan, Output, Storage
 from gendie.intmodel import QModel
 
 CTYPE = {"int16": "int16_t", "int24": "gd_acc24", "int32": "int32_t"}
@@ -109,8 +109,8 @@ def _gather(kind: str, hin: int, win: int, getter: str, scratch: bool) -> list[s
     return lines
 
 
-def _px_fn(qm: QModel, k: int, getter: str, scratch: bool, base: str) -> list[str]:
-    L, lv = qm.layers[k], levels(qm)
+def _px_fn(qm: QModel, plan: Plan, k: int, getter: str, scratch: bool, base: str) -> list[str]:
+    L, lv = qm.layers[k], plan.levels
     _, rd = _wide(L.bias)
     at = CTYPE[L.acc_type]
     decl = ["    uint8_t in[9], tp[9], n = 0, ky, kx, i;", "    uint8_t co;"]
@@ -135,7 +135,7 @@ def _px_fn(qm: QModel, k: int, getter: str, scratch: bool, base: str) -> list[st
 
 
 def decoder_c(qm: QModel, plan: Plan) -> str:
-    lv, n = levels(qm), len(qm.layers) - 1
+    lv, n = plan.levels, len(qm.layers) - 1
     L0 = qm.layers[0]
     mods: set[int] = set()
     bufs, fns, init = [], [], []
@@ -152,10 +152,10 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
             f"    gd_macs[0] += {lv[0].c * L0.ci}u;", "#endif", "}", ""]
     getters, bases = {0: "px0"}, {0: "gd_fcs[0]"}
     for k in range(1, n):
-        st, c, w = plan.storage[k], lv[k].c, lv[k].w
-        fns += _px_fn(qm, k, getters[k - 1], k == 1, bases[k - 1])
-        if st[0] == "ring":
-            R = st[1]
+        st, c, w = lv[k], lv[k].c, lv[k].w
+        fns += _px_fn(qm, plan, k, getters[k - 1], k == 1, bases[k - 1])
+        if st.storage is Storage.RING:
+            R = st.rows
             bufs += [f"static uint8_t gd_r{k}[{R}][{w}][{c}];  /* level {k}: ring of {R} rows */",
                      f"static uint8_t gd_rt{k}[{R}];"]
             init.append(f"    for (i = 0; i < {R}; i++)\n        gd_rt{k}[i] = 0xFF;")
@@ -165,8 +165,8 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
                     f"        for (xx = 0; xx < {w}; xx++)", f"            px{k}(y, xx, gd_r{k}[r][xx]);",
                     f"        gd_rt{k}[r] = y;", "    }", f"    return (uint8_t)(r * {w}u + x);", "}", ""]
             getters[k], bases[k] = f"get{k}", f"gd_r{k}[0][0]"
-        elif st[0] == "win":
-            R, C = st[1], st[2]
+        elif st.storage is Storage.WINDOW:
+            R, C = st.rows, st.cols
             bufs += [f"static uint8_t gd_v{k}[{R * C}][{c}];  /* level {k}: {R}x{C} pixel window, recomputed halo */",
                      f"static uint8_t gd_vy{k}[{R * C}], gd_vx{k}[{R * C}];"]
             init.append(f"    for (i = 0; i < {R * C}; i++)\n        gd_vy{k}[i] = 0xFF;")
@@ -176,13 +176,13 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
                     f"    if (gd_vy{k}[s] != y || gd_vx{k}[s] != x) {{", f"        px{k}(y, x, gd_v{k}[s]);",
                     f"        gd_vy{k}[s] = y;", f"        gd_vx{k}[s] = x;", "    }", "    return s;", "}", ""]
             getters[k], bases[k] = f"get{k}", f"gd_v{k}[0]"
-        elif st[0] == "stream":
+        elif st.storage is Storage.STREAM:
             bufs.append(f"static uint8_t gd_e[{c}];             /* one pixel of level {k}, scattered at once */")
     H, W = lv[n].h, lv[n].w
     Ln = qm.layers[n]
     _, rdn = _wide(Ln.bias)
-    if plan.final == "pull":
-        fns += _px_fn(qm, n, getters[n - 1], n == 1, bases[n - 1])
+    if plan.output is Output.PULL:
+        fns += _px_fn(qm, plan, n, getters[n - 1], n == 1, bases[n - 1])
         bufs.append(f"static uint8_t gd_out[{lv[n].w}];           /* the row handed to the callback */")
         run = [f"    for (y = 0; y < {H}; y++) {{", f"        for (x = 0; x < {W}; x++)",
                f"            px{n}(y, x, &gd_out[x]);", "        emit(y, gd_out, ctx);", "    }"]
@@ -230,10 +230,11 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
                "            ps_emit((uint8_t)(y - 1), emit, ctx);", "    }", f"    ps_emit({H - 1}, emit, ctx);"]
     modtabs = [f"static const uint8_t gd_mod{m}[{max(l.h for l in lv)}] GD_FLASH = {{\n"
                + _arr([i % m for i in range(max(l.h for l in lv))]) + "\n};" for m in sorted(mods)]
-    st_desc = ", ".join(f"L{k} {s[0]}" + (f"({s[1]}x{s[2]})" if s[0] == "win" else f"({s[1]})" if s[0] == "ring"
-                                          else "") for k, s in enumerate(plan.storage))
+    st_desc = ", ".join(f"L{k} {s.storage.value}" + (f"({s.rows}x{s.cols})" if s.storage is Storage.WINDOW
+                                                      else f"({s.rows})" if s.storage is Storage.RING else "")
+                        for k, s in enumerate(lv[:-1]))
     out = [HEADER.rstrip("\n"),
-           f"/* Depth-first decoder for {qm.cfg.name}: plan {st_desc}, output {plan.final}.",
+           f"/* Depth-first decoder for {qm.cfg.name}: plan {st_desc}, output {plan.output.value}.",
            " * Each level is reached through a getter returning one pixel's channels, computed on a miss (see",
            " * export/plan.py); buffers are static, sizes in memory_plan.json. */",
            "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', '#include "requant.h"', "",
@@ -250,9 +251,9 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
     return "\n".join(out)
 
 
-def lbl_c(qm: QModel) -> str:
+def lbl_c(qm: QModel, plan: Plan) -> str:
     """The same network evaluated layer by layer with whole feature maps (onnx2c / TinyMaix style), for comparison."""
-    lv, n = levels(qm), len(qm.layers) - 1
+    lv, n = plan.levels, len(qm.layers) - 1
     sizes = [l.h * l.w * l.c for l in lv]
     even, odd = max(sizes[0::2]), max(sizes[1::2])
     L0 = qm.layers[0]

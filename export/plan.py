@@ -1,47 +1,103 @@
 """Memory plan of the depth-first decoder: which levels keep rings of rows, which keep small pixel windows.
 
-Every intermediate level k (the output of layer k) is reached through a getter that returns a pointer to one pixel's
-channels, computing it on a miss. Storage per level:
-  ring(R):     R full rows, a row computed whole on a miss (tag per row slot);
-  win(R, C):   R x C pixel slots indexed (y mod R, x mod C), tagged (y, x): a sliding window that recomputes pixels
-               its consumer needs again later (the halo of a tile, paid in MACs instead of bytes);
-  scratch:     the FC level only: its pixels cost 2 MACs per channel, so they are recomputed into per-tap slots;
-  stream:      the last hidden level when the output layer runs as partial sums (psum mode): each pixel is computed
-               once in raster order and scattered into 3 rows of output accumulators (1 channel), instead of keeping
-               3 rows of its many channels.
-`simulate` runs the exact access sequence of the generated C (same tap order, same slot mapping) and counts MACs;
-it also rejects plans where fetching one tap would evict another still in use. `search` picks the plan.
+Level k is the output of layer k of `gendie.arch.layers(cfg)`. Every intermediate level is reached through a getter
+that returns one pixel's channels, computing it on a miss. Storage per level (`Storage`):
+  RING(R):      R full rows, a row computed whole on a miss (tag per row slot);
+  WINDOW(R, C): R x C pixel slots indexed (y mod R, x mod C), tagged (y, x): a sliding window that recomputes pixels
+                its consumer needs again later (the halo of a tile, paid in MACs instead of bytes);
+  SCRATCH:      the FC level only: its pixels cost a few MACs per channel, so they are recomputed into per-tap slots;
+  STREAM:       the last hidden level when the output layer runs as partial sums (Output.PSUM): each pixel is
+                computed once in raster order and scattered into 3 rows of output accumulators (1 channel), instead
+                of keeping 3 rows of its many channels;
+  OUTPUT:       the face itself, handed to the row callback.
+`simulate` runs the exact access sequence of the C engine (same tap order, same slot mapping) and counts MACs; it
+also rejects plans where fetching one tap would evict another still in use. `make_plan` searches and returns the
+typed `Plan` every emitter reads: nothing downstream re-derives a shape, a buffer or a MAC count.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from enum import Enum
 
+from gendie.arch import DecoderConfig, Kind, Layer, layers
 from gendie.intmodel import QModel
 
 ACC_BYTES = {"int16": 2, "int24": 3, "int32": 4}
-RING_OPTS = [("ring", 3, 0), ("ring", 2, 0)]
-WIN_OPTS = [("win", 3, 3), ("win", 3, 2), ("win", 2, 2), ("win", 2, 3)]
 
 
-@dataclass
-class Level:
-    h: int
-    w: int
-    c: int
+class Storage(str, Enum):
+    SCRATCH = "scratch"
+    RING = "ring"
+    WINDOW = "win"
+    STREAM = "stream"
+    OUTPUT = "output"
 
 
-def levels(qm: QModel) -> list[Level]:
-    out = [Level(4, 4, qm.layers[0].co // 16)]  # the FC output viewed as (dim4, 4, 4)
-    for L in qm.layers[1:]:
-        p = out[-1]
-        out.append(Level(p.h * 2, p.w * 2, L.co) if L.kind == "convt2" else Level(p.h, p.w, L.co))
-    return out
+class Output(str, Enum):
+    PULL = "pull"    # every output pixel pulls its taps from the last hidden level
+    PSUM = "psum"    # the last hidden level is streamed into 3 rows of output partial sums
 
 
-def taps(kind: str, y: int, x: int, hin: int, win: int) -> list[tuple[int, int, int]]:
+@dataclass(frozen=True)
+class LevelPlan:
+    """One level: the map a layer writes, (channels, height, width), and how it is kept."""
+    layer: Layer
+    storage: Storage
+    rows: int = 0   # RING: rows kept; WINDOW: slot rows
+    cols: int = 0   # WINDOW: slot columns
+
+    @property
+    def c(self) -> int:
+        return self.layer.out_channels
+
+    @property
+    def h(self) -> int:
+        return self.layer.hout
+
+    @property
+    def w(self) -> int:
+        return self.layer.hout
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.c, self.h, self.w)
+
+    def as_list(self) -> list:
+        """The storage as memory_plan.json spells it: ["ring", R, 0], ["win", R, C], ["scratch"], ..."""
+        if self.storage is Storage.RING:
+            return ["ring", self.rows, 0]
+        if self.storage is Storage.WINDOW:
+            return ["win", self.rows, self.cols]
+        return [self.storage.value]
+
+    def describe(self) -> str:
+        return "/".join(map(str, self.as_list()))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The chosen plan with its measured consequences: MACs and pixels computed per level, buffers in bytes."""
+    cfg: DecoderConfig
+    levels: tuple[LevelPlan, ...]
+    output: Output
+    macs: tuple[int, ...]
+    computed: tuple[int, ...]
+    buffers: dict
+    fits: bool        # the search found a plan within its budget
+
+    @property
+    def ram(self) -> int:
+        return sum(self.buffers.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(self.macs)
+
+
+def taps(kind: Kind, y: int, x: int, hin: int, win: int) -> list[tuple[int, int, int]]:
     """(tap index ky*3+kx, iy, ix) in the order the C code fetches them (ky outer, kx inner)."""
     def axis(v: int, n: int) -> list[tuple[int, int]]:
-        if kind == "conv":
+        if kind is Kind.CONV:
             return [(k, v + k - 1) for k in range(3) if 0 <= v + k - 1 < n]
         # convt2: v = 2i - 1 + k -> even v: k=1, i=v/2; odd v: k=0, i=(v+1)/2 (if inside) then k=2, i=(v-1)/2
         if v & 1:
@@ -50,182 +106,165 @@ def taps(kind: str, y: int, x: int, hin: int, win: int) -> list[tuple[int, int, 
     return [(ky * 3 + kx, iy, ix) for ky, iy in axis(y, hin) for kx, ix in axis(x, win)]
 
 
-@dataclass
-class Plan:
-    storage: list[tuple]                  # per level 0..n-1: ("scratch",), ("ring", R, 0), ("win", R, C), ("stream",)
-    final: str                            # "pull" or "psum"
-    macs: list[int] = field(default_factory=list)
-    computed: list[int] = field(default_factory=list)
-    ok: bool = True
+def network_macs(cfg: DecoderConfig) -> list[int]:
+    """MACs of one layer-by-layer pass (every valid tap once): the network's own cost, without recompute."""
+    ls = layers(cfg)
+    out = [ls[0].out_channels * 16 * cfg.cond_dim]
+    for L in ls[1:]:
+        t = sum(len(taps(L.kind, y, x, L.hin, L.hin)) for y in range(L.hout) for x in range(L.hout))
+        out.append(t * L.cin * L.cout)
+    return out
 
-    def key(self) -> tuple:
-        return tuple(self.storage) + (self.final,)
+
+# ---- the search: candidates are (storage, rows, cols) per level + an output mode -------------------------------
+Slot = tuple  # (Storage, rows, cols)
+RING_OPTS = [(Storage.RING, 3, 0), (Storage.RING, 2, 0)]
+WIN_OPTS = [(Storage.WINDOW, 3, 3), (Storage.WINDOW, 3, 2), (Storage.WINDOW, 2, 2), (Storage.WINDOW, 2, 3)]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    storage: tuple          # one Slot per level 0..n-1 (the output level is not stored)
+    final: Output
+    macs: tuple = ()
+    computed: tuple = ()
+    ok: bool = True
 
 
 class _Stale(Exception):
     pass
 
 
-def simulate(qm: QModel, plan: Plan, cap: int | None = None) -> Plan:
-    """Run the generated C's access sequence; fills plan.macs / plan.computed, or plan.ok = False (also when the
+def simulate(ls: list[Layer], cand: _Candidate, cap: int | None = None) -> _Candidate:
+    """Run the C engine's access sequence; returns the candidate with macs / computed, or ok=False (also when the
     MACs pass `cap`: the search does not need the exact cost of a plan it will reject)."""
-    lv = levels(qm)
-    n = len(lv) - 1
-    kinds = [L.kind for L in qm.layers]
+    n = len(ls) - 1
+    st = cand.storage
     macs = [0] * (n + 1)
     computed = [0] * (n + 1)
-    tags: dict[int, list] = {}
-    for k in range(1, n):
-        st = plan.storage[k]
-        if st[0] == "ring":
-            tags[k] = [-1] * st[1]
-        elif st[0] == "win":
-            tags[k] = [None] * (st[1] * st[2])
-    cd = qm.layers[0].ci
+    tags = {k: [-1] * st[k][1] if st[k][0] is Storage.RING else [None] * (st[k][1] * st[k][2])
+            for k in range(1, n) if st[k][0] in (Storage.RING, Storage.WINDOW)}
+    cd = ls[0].cin - 6  # the one-hot pips select a bias row: only the condition multiplies
 
     def valid(k: int, iy: int, ix: int) -> bool:
-        st = plan.storage[k]
-        if st[0] == "ring":
-            return tags[k][iy % st[1]] == iy
-        if st[0] == "win":
-            return tags[k][(iy % st[1]) * st[2] + ix % st[2]] == (iy, ix)
+        s = st[k]
+        if s[0] is Storage.RING:
+            return tags[k][iy % s[1]] == iy
+        if s[0] is Storage.WINDOW:
+            return tags[k][(iy % s[1]) * s[2] + ix % s[2]] == (iy, ix)
         return True
 
     def get(k: int, iy: int, ix: int) -> None:
-        st = plan.storage[k]
-        if st[0] == "scratch":
+        s = st[k]
+        if s[0] is Storage.SCRATCH:
             px(0, iy, ix)
-        elif st[0] == "ring":
-            r = iy % st[1]
+        elif s[0] is Storage.RING:
+            r = iy % s[1]
             if tags[k][r] != iy:
-                for xx in range(lv[k].w):
+                for xx in range(ls[k].hout):
                     px(k, iy, xx)
                 tags[k][r] = iy
-        elif st[0] == "win":
-            s = (iy % st[1]) * st[2] + ix % st[2]
-            if tags[k][s] != (iy, ix):
+        elif s[0] is Storage.WINDOW:
+            slot = (iy % s[1]) * s[2] + ix % s[2]
+            if tags[k][slot] != (iy, ix):
                 px(k, iy, ix)
-                tags[k][s] = (iy, ix)
+                tags[k][slot] = (iy, ix)
         else:
             raise _Stale  # a stream level cannot be fetched
 
     def px(k: int, y: int, x: int) -> None:
         computed[k] += 1
         if k == 0:
-            macs[0] += lv[0].c * cd
+            macs[0] += ls[0].out_channels * cd
             return
-        t = taps(kinds[k], y, x, lv[k - 1].h, lv[k - 1].w)
+        t = taps(ls[k].kind, y, x, ls[k].hin, ls[k].hin)
         for _, iy, ix in t:
             get(k - 1, iy, ix)
         if any(not valid(k - 1, iy, ix) for _, iy, ix in t if k - 1 > 0):
             raise _Stale
-        macs[k] += len(t) * lv[k - 1].c * lv[k].c
+        macs[k] += len(t) * ls[k].cin * ls[k].cout
         if cap is not None and computed[k] % 64 == 0 and sum(macs) > cap:
             raise _Stale
 
+    side = ls[n].hout
     try:
-        if plan.final == "pull":
-            for y in range(lv[n].h):
-                for x in range(lv[n].w):
+        if cand.final is Output.PULL:
+            for y in range(side):
+                for x in range(side):
                     px(n, y, x)
         else:
-            for r in range(lv[n].h):
-                for x in range(lv[n].w):
+            for r in range(side):
+                for x in range(side):
                     px(n - 1, r, x)
                     for ky in range(3):
                         for kx in range(3):
-                            if 0 <= r + 1 - ky < lv[n].h and 0 <= x + 1 - kx < lv[n].w:
-                                macs[n] += lv[n - 1].c
-                                computed[n] += 0
-            computed[n] = lv[n].h * lv[n].w
+                            if 0 <= r + 1 - ky < side and 0 <= x + 1 - kx < side:
+                                macs[n] += ls[n].cin
+            computed[n] = side * side
     except _Stale:
-        plan.ok = False
-        return plan
-    plan.macs, plan.computed = macs, computed
-    return plan
+        return replace(cand, ok=False)
+    return replace(cand, macs=tuple(macs), computed=tuple(computed))
 
 
-def buffers(qm: QModel, plan: Plan) -> dict[str, int]:
-    """Static RAM of the tiled decoder, per buffer (bytes), exactly as the generated C declares them."""
-    lv = levels(qm)
-    n = len(lv) - 1
-    b = {"cond (code's table row)": qm.layers[0].ci, "pips": 1}
-    if plan.final == "pull":
-        b["out_row"] = lv[n].w  # psum mode writes the grey row over its own partial sums
-    b["fc_scratch"] = 4 * lv[0].c  # a ConvT s2 output pixel reads at most 2x2 input pixels
+def buffers(ls: list[Layer], cand: _Candidate, out_acc: str) -> dict[str, int]:
+    """Static RAM of the depth-first decoder, per buffer (bytes), exactly as the C engine declares them."""
+    n = len(ls) - 1
+    b = {"cond (code's table row)": ls[0].cin - 6, "pips": 1}
+    if cand.final is Output.PULL:
+        b["out_row"] = ls[n].hout  # psum mode writes the grey row over its own partial sums
+    b["fc_scratch"] = 4 * ls[0].out_channels  # a ConvT s2 output pixel reads at most 2x2 input pixels
     for k in range(1, n):
-        st = plan.storage[k]
-        c = lv[k].c
-        if st[0] == "ring":
-            b[f"L{k}_ring"] = st[1] * lv[k].w * c
-            b[f"L{k}_ring_tags"] = st[1]
-        elif st[0] == "win":
-            b[f"L{k}_win"] = st[1] * st[2] * c
-            b[f"L{k}_win_tags"] = 2 * st[1] * st[2]
-        elif st[0] == "stream":
+        s, c, w = cand.storage[k], ls[k].out_channels, ls[k].hout
+        if s[0] is Storage.RING:
+            b[f"L{k}_ring"] = s[1] * w * c
+            b[f"L{k}_ring_tags"] = s[1]
+        elif s[0] is Storage.WINDOW:
+            b[f"L{k}_win"] = s[1] * s[2] * c
+            b[f"L{k}_win_tags"] = 2 * s[1] * s[2]
+        elif s[0] is Storage.STREAM:
             b[f"L{k}_px"] = c
-    if plan.final == "psum":
-        b["psum"] = 3 * lv[n].w * ACC_BYTES[qm.layers[n].acc_type]
+    if cand.final is Output.PSUM:
+        b["psum"] = 3 * ls[n].hout * ACC_BYTES[out_acc]
     return b
 
 
-def ram(qm: QModel, plan: Plan) -> int:
-    return sum(buffers(qm, plan).values())
-
-
-def base_plan(qm: QModel) -> Plan:
-    """Safe starting point: every level a 3-row ring, output pulled."""
-    n = len(qm.layers) - 1
-    return Plan([("scratch",)] + [("ring", 3, 0)] * (n - 1), "pull")
-
-
-def _neighbours(qm: QModel, p: Plan) -> list[Plan]:
-    n = len(qm.layers) - 1
+def _neighbours(ls: list[Layer], p: _Candidate) -> list[_Candidate]:
+    n = len(ls) - 1
     out = []
     for k in range(1, n):
-        if p.storage[k][0] != "stream":
-            out += [Plan(p.storage[:k] + [o] + p.storage[k + 1:], p.final) for o in RING_OPTS + WIN_OPTS
+        if p.storage[k][0] is not Storage.STREAM:
+            out += [_Candidate(p.storage[:k] + (o,) + p.storage[k + 1:], p.final) for o in RING_OPTS + WIN_OPTS
                     if o != p.storage[k]]
-    if qm.layers[n].kind == "conv":
+    if ls[n].kind is Kind.CONV:
         st = list(p.storage)
-        if p.final == "pull":
-            st[n - 1] = ("stream",)
-            out.append(Plan(st, "psum"))
+        if p.final is Output.PULL:
+            st[n - 1] = (Storage.STREAM, 0, 0)
+            out.append(_Candidate(tuple(st), Output.PSUM))
         else:
-            out += [Plan(st[:n - 1] + [o], "pull") for o in RING_OPTS + WIN_OPTS]
+            out += [_Candidate(tuple(st[:n - 1]) + (o,), Output.PULL) for o in RING_OPTS + WIN_OPTS]
     return out
 
 
-def search(qm: QModel, budget: int = 1024) -> Plan:
-    """The plan depends on shapes and the output accumulator's width only, never on weight values: cached."""
-    lv = levels(qm)
-    key = (tuple((l.h, l.w, l.c) for l in lv), tuple(L.kind for L in qm.layers), tuple(L.ci for L in qm.layers),
-           qm.layers[-1].acc_type, budget)
-    if key not in _SEARCHED:
-        _SEARCHED[key] = _search(qm, budget)
-    p = _SEARCHED[key]
-    return Plan(list(p.storage), p.final, list(p.macs), list(p.computed), p.ok)
-
-
-_SEARCHED: dict[tuple, Plan] = {}
-
-
-def _search(qm: QModel, budget: int) -> Plan:
+def _search(ls: list[Layer], out_acc: str, budget: int) -> tuple[_Candidate, bool]:
     """Greedy then polish, every candidate simulated (so the chosen numbers are measured), deterministic.
 
     From the all-rings plan, repeatedly take the single-level change that buys RAM at the lowest MAC price per byte
     until the plan fits `budget`; then take any single change that lowers MACs and still fits. If nothing fits,
     the result is the smallest plan found.
     """
-    cur = simulate(qm, base_plan(qm))
+    def ram(c: _Candidate) -> int:
+        return sum(buffers(ls, c, out_acc).values())
+
+    n = len(ls) - 1
+    cur = simulate(ls, _Candidate(((Storage.SCRATCH, 0, 0),) + ((Storage.RING, 3, 0),) * (n - 1), Output.PULL))
     cap = 20 * sum(cur.macs)  # far beyond any useful plan: stop simulating those early
-    while ram(qm, cur) > budget:
+    while ram(cur) > budget:
         best, best_ratio = None, None
-        for c in _neighbours(qm, cur):
-            saved = ram(qm, cur) - ram(qm, c)
+        for c in _neighbours(ls, cur):
+            saved = ram(cur) - ram(c)
             if saved <= 0:
                 continue
-            c = simulate(qm, c, cap)
+            c = simulate(ls, c, cap)
             if not c.ok:
                 continue
             ratio = (sum(c.macs) - sum(cur.macs)) / saved
@@ -234,14 +273,35 @@ def _search(qm: QModel, budget: int) -> Plan:
         if best is None:
             break
         cur = best
-    improved = ram(qm, cur) <= budget
+    fits = ram(cur) <= budget
+    improved = fits
     while improved:
         improved = False
-        for c in _neighbours(qm, cur):
-            if ram(qm, c) > budget:
+        for c in _neighbours(ls, cur):
+            if ram(c) > budget:
                 continue
-            c = simulate(qm, c, sum(cur.macs))
-            if c.ok and (sum(c.macs), ram(qm, c)) < (sum(cur.macs), ram(qm, cur)):
+            c = simulate(ls, c, sum(cur.macs))
+            if c.ok and (sum(c.macs), ram(c)) < (sum(cur.macs), ram(cur)):
                 cur, improved = c, True
                 break
-    return cur
+    return cur, fits
+
+
+_SEARCHED: dict[tuple, tuple[_Candidate, bool]] = {}
+
+
+def make_plan(cfg: DecoderConfig, out_acc: str, budget: int = 1024) -> Plan:
+    """The plan for `cfg` within `budget` bytes. It depends on the shapes and the output accumulator's width
+    (`out_acc`, the last layer's proven type) only, never on weight values: searched once per process."""
+    ls = layers(cfg)
+    key = (tuple(ls), out_acc, budget)
+    if key not in _SEARCHED:
+        _SEARCHED[key] = _search(ls, out_acc, budget)
+    cand, fits = _SEARCHED[key]
+    lv = tuple(LevelPlan(L, *cand.storage[k]) for k, L in enumerate(ls[:-1])) + (LevelPlan(ls[-1], Storage.OUTPUT),)
+    return Plan(cfg, lv, cand.final, cand.macs, cand.computed, buffers(ls, cand, out_acc), fits)
+
+
+def plan_for(qm: QModel, budget: int = 1024) -> Plan:
+    """The plan of an integer model (its config and its proven output accumulator)."""
+    return make_plan(qm.cfg, qm.layers[-1].acc_type, budget)

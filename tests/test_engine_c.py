@@ -1,5 +1,6 @@
 """Generated C decoder: bit-exact with golden (sanitised host build), MACs as planned, AVR/RV32EC builds and RAM."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -73,3 +74,24 @@ def test_cross_compile_and_ram_matches_plan(default_dir, tmp_path, target):
     wsyms = subprocess.run([nm, "-S", str(objs[1])], capture_output=True, text=True, check=True).stdout
     flash = sum(int(m.group(1), 16) for m in re.finditer(r"^[0-9a-f]+ ([0-9a-f]+) [rRT] ", wsyms, re.M))
     assert flash == plan["flash"]["total_bytes"]
+
+
+def test_edited_header_rebuilds_instead_of_reusing(default_dir, tmp_path):
+    """The host build tracks every header the decoder includes (make + compiler dependency files): breaking a
+    hand-written one (in a copy of firmware/src) must fail the next build, not serve the old binary."""
+    src = tmp_path / "src"
+    shutil.copytree(SRC, src, ignore=shutil.ignore_patterns("model"))
+    exe = B.build_host_c(default_dir, src_dir=src)
+    pips, codes = np.array([3]), np.array([64])
+    good, _ = B.run_host_c(exe, pips, codes)
+    header = src / "requant.h"
+    text = header.read_text()
+    header.write_text(text + "\n#error this header was broken on purpose\n")
+    st = header.stat()
+    os.utime(header, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # newer than the objects, whatever the clock
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        B.build_host_c(default_dir, src_dir=src)
+    header.write_text(text)
+    os.utime(header, ns=(st.st_atime_ns, st.st_mtime_ns + 4_000_000_000))
+    again, _ = B.run_host_c(B.build_host_c(default_dir, src_dir=src), pips, codes)
+    np.testing.assert_array_equal(again, good)
