@@ -5,15 +5,28 @@
 // ("rolls" runs until n landed rolls have been decoded in all, at most max_ms). Prints one JSON object: the
 // landed rolls (each with the OLED's GDDRAM as hex, page-major, when its ROLL frame arrived), the logs, the
 // final picture, the decoder's counts, simulated and wall time.
+// {"decode": "<hex bytes>"} instead runs only the frame decoder: prints {frames: [{type, seq, payload}], stats}.
 import { readFileSync } from "node:fs";
 
+import { FrameDecoder } from "./frames.js";
 import { Session } from "./session.js";
 
 const SLICE_MS = 5;
 
+const hex = (a) => Buffer.from(a).toString("hex");
+
+function decode(bytes) {
+  const d = new FrameDecoder();
+  const frames = d.feed(bytes).map((f) => ({ type: f.type, seq: f.seq, payload: hex(f.payload) }));
+  return { frames, stats: d.stats };
+}
+
 function main(path) {
   const script = JSON.parse(readFileSync(path, "utf8"));
-  const hex = (a) => Buffer.from(a).toString("hex");
+  if (script.decode !== undefined) {
+    process.stdout.write(JSON.stringify(decode(Buffer.from(script.decode, "hex"))) + "\n");
+    return;
+  }
   const rolls = [];
   const s = new Session(readFileSync(script.hex, "utf8"), {
     display: script.display ?? true,
