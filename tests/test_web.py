@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import shutil
 import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -24,53 +23,26 @@ import pytest
 
 from dataset.pipcount import count_pips
 from gendie import golden, intmodel
+from host_tools import avr8js_sim as web
 from host_tools import frame_protocol as fp
 from host_tools import virtual_die as vd
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB = ROOT / "host_tools" / "web"
-SIM = ROOT / "build" / "web" / "sim-node.mjs"
 QMODEL = vd.FIRMWARE / "src" / "model" / "qmodel.json"
 CHROMIUM = Path("/usr/bin/chromium")
-
-NODE = shutil.which("node")
-HAS_NPM_DEPS = all((WEB / "node_modules" / p / "package.json").is_file() for p in ("avr8js", "esbuild"))
-needs_node = pytest.mark.skipif(not NODE or not HAS_NPM_DEPS, reason="needs node and host_tools/web/node_modules "
-                                "(make test runs npm ci; Debian: apt-get install nodejs npm)")
+NO_NODE = web.missing()
+needs_node = pytest.mark.skipif(NO_NODE is not None, reason=f"{NO_NODE}; make test runs npm ci")
 needs_model = pytest.mark.skipif(not QMODEL.exists(), reason="no generated decoder in firmware/src/model yet")
 
 
 @pytest.fixture(scope="module")
 def sim() -> Path:
-    subprocess.run([NODE, str(WEB / "build.mjs"), "--node-only"], check=True, cwd=ROOT)
-    return SIM
+    return web.build()
 
 
 @pytest.fixture(scope="module")
 def qmodel():
     return intmodel.load(QMODEL)
-
-
-def run_node(sim: Path, tmp_path: Path, script: dict, timeout: float = 600) -> dict:
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script))
-    p = subprocess.run([NODE, str(sim), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def roll_steps(uart: bytes | None = None, hold_ms: float = 0) -> list:
-    """One roll: a button press held hold_ms, or bytes on the UART; then wait for it and let the screen settle."""
-    if uart is None:
-        return [["button", 1], ["run", hold_ms], ["button", 0], ["rolls", None, 5000], ["run", 50]]
-    return [["uart", uart.hex()], ["rolls", None, 5000], ["run", 50]]
-
-
-def script(hex_path: Path, rolls: list[list], display: bool = True) -> dict:
-    steps = [["run", 400]]
-    for n, steps_of_roll in enumerate(rolls, 1):
-        steps += [[op, n if op == "rolls" else a, *rest] for op, a, *rest in steps_of_roll]
-    return {"hex": str(hex_path), "display": display, "steps": steps}
 
 
 def check_faces_and_display(out: dict, qm) -> None:
@@ -90,7 +62,7 @@ def check_faces_and_display(out: dict, qm) -> None:
 def test_protocol_js_has_every_python_constant():
     """The generated module, loaded by node, holds the same values as host_tools/frame_protocol.py."""
     code = "import * as P from './host_tools/web/src/protocol.js'; console.log(JSON.stringify(P));"
-    js = json.loads(subprocess.run([NODE, "--input-type=module", "-e", code], capture_output=True, text=True,
+    js = json.loads(subprocess.run(["node", "--input-type=module", "-e", code], capture_output=True, text=True,
                                    check=True, cwd=ROOT).stdout)
     assert js["FrameType"] == {t.name: t.value for t in fp.FrameType}
     flags = {n[len("ROLL_FLAG_"):]: v for n, v in vars(fp).items() if n.startswith("ROLL_FLAG_")}
@@ -101,27 +73,27 @@ def test_protocol_js_has_every_python_constant():
 
 
 @needs_node
-def test_js_frame_decoder_on_the_protocol_vectors(sim, tmp_path):
+def test_js_frame_decoder_on_the_protocol_vectors(sim):
     vectors = json.loads((ROOT / "docs" / "frame-vectors.json").read_text())
     for case in vectors["frames"]:
-        out = run_node(sim, tmp_path, {"decode": case["hex"]})
+        out = web.decode(bytes.fromhex(case["hex"]))
         f, = out["frames"]
         assert (f["type"], f["seq"]) == (case["type_code"], case["seq"])
         assert f["payload"] == fp.decode_all(bytes.fromhex(case["hex"]))[0][0].payload.hex()
     stream = vectors["streams"][0]
-    out = run_node(sim, tmp_path, {"decode": stream["hex"]})
+    out = web.decode(bytes.fromhex(stream["hex"]))
     assert [f["seq"] for f in out["frames"]] == stream["frames"]
     assert out["stats"]["frames_ok"] == stream["stats"]["frames_ok"]
 
 
 @needs_node
 @needs_model
-def test_presses_and_forced_rolls_match_golden_and_show_their_pips(sim, tmp_path, qmodel):
+def test_presses_and_forced_rolls_match_golden_and_show_their_pips(sim, qmodel):
     """The shipped build (make -C firmware nano): two button presses, then p1..p6."""
-    elf = vd.build_firmware("nano")
-    rolls = [roll_steps(hold_ms=90), roll_steps(hold_ms=140)]
-    rolls += [roll_steps(uart=fp.CMD_PIPS + str(p).encode()) for p in range(1, 7)]
-    out = run_node(sim, tmp_path, script(elf.with_suffix(".hex"), rolls))
+    steps = web.Steps().press(90).press(140)
+    for p in range(1, 7):
+        steps.command(fp.CMD_PIPS + str(p).encode())
+    out = web.simulate(vd.build_firmware("nano").with_suffix(".hex"), steps)
     got = out["rolls"]
     assert len(got) == 8 and out["resets"] == 0 and out["logs"] == ["GenDie: ready"]
     assert [r["pips"] for r in got[2:]] == list(range(1, 7))
@@ -135,16 +107,15 @@ def test_presses_and_forced_rolls_match_golden_and_show_their_pips(sim, tmp_path
 
 @needs_node
 @needs_model
-def test_replayed_codes_and_the_watchdog(sim, tmp_path, qmodel):
+def test_replayed_codes_and_the_watchdog(sim, qmodel):
     """The TEST build (a<code> forces the angle): chosen (pips, code) pairs equal golden, before and after 'h' hangs
     the firmware mid-roll and the watchdog (2 s) resets the chip."""
-    elf = vd.build_firmware("nano-test")
     pairs = [(1, 0), (4, 200), (6, 255)]
-    rolls = [roll_steps(uart=b"a" + bytes([c]) + b"p" + str(p).encode()) for p, c in pairs]
-    s = script(elf.with_suffix(".hex"), rolls)
-    s["steps"] += [["uart", b"h".hex()], ["run", 2600]]
-    s["steps"] += [[op, 4 if op == "rolls" else a, *rest] for op, a, *rest in roll_steps(uart=b"a\x25p2")]
-    out = run_node(sim, tmp_path, s)
+    steps = web.Steps()
+    for p, c in pairs:
+        steps.command(b"a" + bytes([c]) + b"p" + str(p).encode())
+    steps.uart(b"h").run(2600).command(b"a\x25p2")
+    out = web.simulate(vd.build_firmware("nano-test").with_suffix(".hex"), steps)
     assert [(r["pips"], r["angle_code"]) for r in out["rolls"]] == pairs + [(2, 0x25)]
     assert out["resets"] == 1
     assert out["logs"] == ["GenDie: ready", "GenDie: reset by the watchdog, back to idle"]
@@ -164,15 +135,15 @@ def _playwright():
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory):
     """The page as `make web-dist` builds it, served over HTTP on 127.0.0.1 (a free port) while the tests run."""
-    if not NODE or not HAS_NPM_DEPS:
-        pytest.skip("needs node and host_tools/web/node_modules (make test runs npm ci)")
+    if NO_NODE:
+        pytest.skip(f"{NO_NODE}; make test runs npm ci")
     if _playwright() is None or not CHROMIUM.exists():
         pytest.skip("needs PyPI playwright and Debian's chromium (/usr/bin/chromium)")
     if not QMODEL.exists():
         pytest.skip("no generated decoder in firmware/src/model yet")
     dist = tmp_path_factory.mktemp("dist")
     hex_path = vd.build_firmware("nano").with_suffix(".hex")
-    subprocess.run([NODE, str(WEB / "build.mjs"), "--hex", str(hex_path), "--out", str(dist)], check=True,
+    subprocess.run(["node", str(web.WEB / "build.mjs"), "--hex", str(hex_path), "--out", str(dist)], check=True,
                    cwd=ROOT, capture_output=True)
 
     class Quiet(SimpleHTTPRequestHandler):
@@ -228,3 +199,16 @@ def test_the_page_rolls_in_chromium(page_url, qmodel):
         finally:
             browser.close()
     assert not errors, errors
+
+
+@needs_node
+@needs_model
+def test_sim_compare_reports_both_simulators(capsys):
+    from host_tools import sim_compare
+
+    assert sim_compare.main(["--rolls", "1", "--markdown"]) == 0
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| no") or ln.startswith("| yes")]
+    assert len(rows) == 2 and all(ln.endswith("| yes |") for ln in rows)
+    with pytest.raises(SystemExit) as e:
+        sim_compare.main(["--rolls", "0"])
+    assert e.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -55,12 +55,17 @@ export function shimExternalInterrupts(cpu, port) {
 }
 
 // One instruction after SEI, RETI or a write of SREG that sets I always runs before an interrupt is taken
-// (AVR CPU Core chapter, Reset and Interrupt Handling): avr-gcc's stack-pointer update `out SPH; out SREG; out SPL` relies on it. avr8js can take an
-// interrupt at once and push onto a half-written stack pointer. So: step one instruction, and if it just set I,
-// hide I from this tick's interrupt check.
+// (AVR CPU Core chapter, Reset and Interrupt Handling): avr-gcc's stack-pointer update `out SPH; out SREG;
+// out SPL` relies on it. avr8js can take an interrupt at once and push onto a half-written stack pointer.
+// So: step one instruction, and if it just set I, hide I from this tick's interrupt check.
+// Same chapter, Interrupt Response Time: entering an interrupt takes four clock cycles (PC pushed, I cleared);
+// avr8js counts two, so two are added whenever tick() took one (nothing else in tick() changes the cycle count).
+const INTERRUPT_ENTRY_EXTRA = 2;
+
 export function stepInstruction(cpu, avrInstruction) {
   const before = cpu.data[SREG] & SREG_I;
   avrInstruction(cpu);
+  const cycles = cpu.cycles;
   if (!before && cpu.data[SREG] & SREG_I) {
     cpu.data[SREG] &= ~SREG_I;
     cpu.tick();
@@ -68,4 +73,5 @@ export function stepInstruction(cpu, avrInstruction) {
   } else {
     cpu.tick();
   }
+  if (cpu.cycles !== cycles) cpu.cycles += INTERRUPT_ENTRY_EXTRA;
 }
