@@ -15,7 +15,7 @@ import numpy as np
 
 from gendie import golden, intmodel
 from gendie.cli import Parser, int_range, run, seed_int
-from gendie.device import face_list
+from gendie.device import board, face_list
 from host_tools import avr8js_sim as web
 from host_tools import virtual_die as vd
 
@@ -29,7 +29,8 @@ def inputs(count: int, seed: int) -> list[tuple[int, int]]:
     return list(zip(pips.tolist(), codes.tolist()))
 
 
-def compare(pairs: list[tuple[int, int]], display: bool) -> list[dict]:
+def compare(pairs: list[tuple[int, int]], display: bool) -> tuple[list[dict], float]:
+    """Per roll: cycles in each simulator, faces == golden; and avr8js's speed (simulated cycles per wall second)."""
     elf = vd.build_firmware("nano-test")
     script, steps = vd.Script().run(web.BOOT_MS), web.Steps()
     for p, c in pairs:
@@ -37,13 +38,14 @@ def compare(pairs: list[tuple[int, int]], display: bool) -> list[dict]:
         script.uart(cmd).quiet(30, 5000)
         steps.command(cmd)
     a = vd.simulate(elf, script, display=display).rolls
-    b = web.simulate(elf.with_suffix(".hex"), steps, display=display)["rolls"]
+    out = web.simulate(elf.with_suffix(".hex"), steps, display=display)
+    b = out["rolls"]
     if [(r["pips"], r["angle_code"]) for r in a] != pairs or [(r["pips"], r["angle_code"]) for r in b] != pairs:
         raise RuntimeError("a simulator did not roll every requested (pips, code)")
     want = golden.generate(intmodel.load(QMODEL), [p for p, _ in pairs], [c for _, c in pairs])
     return [{"pips": p, "code": c, "display": display, "simavr": x["cycles"], "avr8js": y["cycles"],
              "faces_equal_golden": bool((x["face"] == g).all() and (np.array(y["face"]).reshape(32, 32) == g).all())}
-            for (p, c), x, y, g in zip(pairs, a, b, want)]
+            for (p, c), x, y, g in zip(pairs, a, b, want)], out["cycles"] / out["wall_s"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(web.missing())
     try:
         web.build()
-        rows = compare(inputs(a.rolls, a.seed), False) + compare(inputs(a.rolls, a.seed), True)
+        (bare, speed0), (oled, speed1) = (compare(inputs(a.rolls, a.seed), d) for d in (False, True))
+        rows = bare + oled
     except (RuntimeError, vd.VirtualDieError) as e:
         raise ValueError(str(e)) from None
     head = ["OLED", "pips", "code", "simavr cycles", "avr8js cycles", "avr8js - simavr", "faces == golden"]
@@ -68,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join("| " + " | ".join(map(str, ln)) + " |" for ln in lines))
     else:
         print("\n".join("  ".join(f"{v!s:>15}" for v in ln) for ln in [head] + lines))
+    f_cpu = board("nano").f_cpu
+    print(f"avr8js under node: {speed0 / 1e6:.1f} M simulated cycles per second without the OLED, "
+          f"{speed1 / 1e6:.1f} M with it ({speed1 / f_cpu:.2f}x real time at {f_cpu / 1e6:g} MHz)")
     return 0 if all(r["faces_equal_golden"] for r in rows) else 1
 
 
