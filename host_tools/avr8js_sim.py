@@ -87,5 +87,5 @@ def simulate(hex_path: Path, steps: Steps, display: bool = True) -> dict:
 
 
 def decode(data: bytes) -> dict:
-    """The page's frame decoder on a capture: {frames: [{type, seq, payload}], stats}."""
+    """The page's host side of the UART on a capture: {frames: [{type, seq, payload}], stats, rolls, tally}."""
     return run_script({"decode": data.hex()})

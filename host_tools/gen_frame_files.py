@@ -86,7 +86,8 @@ def js_module() -> str:
     """Every public constant of the module as an ES module, found generically so new ones need no edit here:
     upper-case ints, bytes and field layouts, every IntEnum as a frozen name -> code object, and every ROLL_FLAG_*
     also collected into ROLL_FLAGS (name without the prefix -> bit)."""
-    lines = [f"// {GENERATED}.", "// GenDie serial frame protocol constants; the design is in docs/frame-protocol.md.", ""]
+    lines = [f"// {GENERATED}.", "// GenDie serial frame protocol constants; the design is in docs/frame-protocol.md.",
+             ""]
     flags = []
     for name, v in vars(fp).items():
         if isinstance(v, type) and issubclass(v, IntEnum) and v is not IntEnum:

@@ -87,6 +87,27 @@ def test_js_frame_decoder_on_the_protocol_vectors(sim):
 
 
 @needs_node
+def test_rolls_pair_faces_tally_and_skip_tumble_frames(sim):
+    """FACE and ROLL paired by roll number; forced rolls listed but not tallied; once the protocol has
+    ROLL_FLAG_TUMBLE, a tumble ROLL and the FACE after it are neither."""
+    faces = [bytes([i] * 1024) for i in range(4)]
+    frames = [(fp.FrameType.LOG, fp.log_payload("GenDie: ready")),
+              (fp.FrameType.FACE, fp.face_payload(1, faces[1])), (fp.FrameType.ROLL, fp.roll_payload(3, 40, 1, 99)),
+              (fp.FrameType.FACE, fp.face_payload(2, faces[2])),
+              (fp.FrameType.ROLL, fp.roll_payload(5, 41, 2, 99, fp.ROLL_FLAG_FORCED))]
+    tumble = getattr(fp, "ROLL_FLAG_TUMBLE", None)
+    if tumble is not None:  # the tumble: ROLL(TUMBLE) + FACE, twice, then the landed FACE and ROLL
+        frames += [(fp.FrameType.ROLL, fp.roll_payload(6, 7, 3, 0, tumble)),
+                   (fp.FrameType.FACE, fp.face_payload(3, faces[0]))] * 2
+    frames += [(fp.FrameType.FACE, fp.face_payload(3, faces[3])), (fp.FrameType.ROLL, fp.roll_payload(2, 42, 3, 99))]
+    capture = b"".join(fp.encode_frame(t, seq, p) for seq, (t, p) in enumerate(frames))
+    out = web.decode(capture)
+    assert [(r["pips"], r["angle_code"], r["roll"], r["face"]) for r in out["rolls"]] == \
+        [(3, 40, 1, list(faces[1])), (5, 41, 2, list(faces[2])), (2, 42, 3, list(faces[3]))]
+    assert out["tally"] == [0, 1, 1, 0, 0, 0]
+
+
+@needs_node
 @needs_model
 def test_presses_and_forced_rolls_match_golden_and_show_their_pips(sim, qmodel):
     """The shipped build (make -C firmware nano): two button presses, then p1..p6."""

@@ -1,7 +1,8 @@
 // Bundles the page (src/page.js -> <out>/gendie.js, plus index.html, style.css and the firmware.hex) and the
 // node runner (src/node_run.js -> build/web/sim-node.mjs). avr8js ships ES modules without file extensions,
 // which browsers and node cannot load as they are; esbuild resolves them.
-//   node host_tools/web/build.mjs [--hex firmware/build/nano/firmware.hex] [--out host_tools/web/dist] [--node-only]
+//   node host_tools/web/build.mjs [--hex firmware/build/nano/firmware.hex] [--out host_tools/web/dist]
+//   node host_tools/web/build.mjs --node-only
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -5,10 +5,11 @@
 // ("rolls" runs until n landed rolls have been decoded in all, at most max_ms). Prints one JSON object: the
 // landed rolls (each with the OLED's GDDRAM as hex, page-major, when its ROLL frame arrived), the logs, the
 // final picture, the decoder's counts, simulated and wall time.
-// {"decode": "<hex bytes>"} instead runs only the frame decoder: prints {frames: [{type, seq, payload}], stats}.
+// {"decode": "<hex bytes>"} instead runs only the host side of the UART on a capture: prints
+// {frames: [{type, seq, payload}], stats, rolls, tally}.
 import { readFileSync } from "node:fs";
 
-import { FrameDecoder } from "./frames.js";
+import { RollLog } from "./rolls.js";
 import { Session } from "./session.js";
 
 const SLICE_MS = 5;
@@ -16,9 +17,10 @@ const SLICE_MS = 5;
 const hex = (a) => Buffer.from(a).toString("hex");
 
 function decode(bytes) {
-  const d = new FrameDecoder();
-  const frames = d.feed(bytes).map((f) => ({ type: f.type, seq: f.seq, payload: hex(f.payload) }));
-  return { frames, stats: d.stats };
+  const frames = [];
+  const log = new RollLog({ frame: (f) => frames.push({ type: f.type, seq: f.seq, payload: hex(f.payload) }) });
+  log.feed(bytes);
+  return { frames, stats: log.decoder.stats, rolls: log.rolls, tally: log.tally };
 }
 
 function main(path) {
@@ -43,7 +45,7 @@ function main(path) {
   }
   const picture = Array.from(s.oled.pixels()).join("");
   process.stdout.write(JSON.stringify({
-    rolls, logs: s.logs, tally: s.tally, picture, resets: s.die.resets, stats: s.decoder.stats,
+    rolls, logs: s.logs, tally: s.tally, picture, resets: s.die.resets, stats: s.uart.decoder.stats,
     cycles: s.cycles, wall_s: (performance.now() - t0) / 1000,
   }) + "\n");
 }

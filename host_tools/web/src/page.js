@@ -1,7 +1,8 @@
 // The page: loads firmware.hex, runs the Session at real time (or as fast as the browser allows), and wires the
 // #roll button and the space bar to the die's button. window.gendie.rolls: one {pips, angle_code, face} per
 // landed roll, for scripts and tests.
-import { FORCED_FLAG, Session } from "./session.js";
+import { FORCED_FLAG } from "./rolls.js";
+import { Session } from "./session.js";
 import { addHistory, drawFace, drawOled, showRoll, showTally } from "./view.js";
 
 const MIN_PRESS_MS = 80;  // a click or a key tap still holds the button this long in simulated time
@@ -50,7 +51,6 @@ function start(hexText) {
   roll.addEventListener("pointerdown", (e) => { roll.setPointerCapture?.(e.pointerId); press(); });
   roll.addEventListener("pointerup", release);
   roll.addEventListener("pointercancel", release);
-  roll.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
   window.addEventListener("keydown", (e) => {
     if (e.code !== "Space") return;
     e.preventDefault();
