@@ -14,7 +14,7 @@ help:
 	@echo "make web          - the die in the browser (avr8js) on http://127.0.0.1:8000/ (PORT=8123 to change)"
 	@echo "make web-dist     - the static page in host_tools/web/dist/, for any static web host"
 	@echo "make hardware     - regenerate pins.h, schematic and wiring diagram from hardware/pinmap.json"
-	@echo "make frame-files  - regenerate the frame-protocol C header and test vectors"
+	@echo "make frame-files  - regenerate the frame-protocol C header, JS constants and test vectors"
 	@echo "make viewer-demo  - the frame viewer replaying rolls from a stand-in die"
 	@echo "make sweep        - the quick footprint study (~11 min on 2 cores)"
 	@echo "make export       - models/decoder.pt -> firmware/src/model/ (generated C + memory plan)"
