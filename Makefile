@@ -2,8 +2,8 @@
 PY    := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: help setup demo test dataset eval-cnn export bench firmware virtual-die hardware frame-files \
-        viewer-demo sweep clean
+.PHONY: help setup demo test test-deps dataset eval-cnn export bench firmware virtual-die hardware frame-files \
+        viewer-demo sweep web web-dist web-deps clean
 
 help:
 	@echo "make demo         - set up, then dataset -> evaluation CNN -> a virtual die roll in simavr"
@@ -11,8 +11,10 @@ help:
 	@echo "make setup        - install Debian toolchains (as root) and .venv (torch first)"
 	@echo "make firmware     - build firmware/build/nano/firmware.elf with Debian's avr-gcc"
 	@echo "make virtual-die  - roll the simulated die (simavr), PNG in build/virtual_die.png"
+	@echo "make web          - the die in the browser (avr8js) on http://127.0.0.1:8000/ (PORT=8123 to change)"
+	@echo "make web-dist     - the static page in host_tools/web/dist/, for any static web host"
 	@echo "make hardware     - regenerate pins.h, schematic and wiring diagram from hardware/pinmap.json"
-	@echo "make frame-files  - regenerate the frame-protocol C header and test vectors"
+	@echo "make frame-files  - regenerate the frame-protocol C header, JS constants and test vectors"
 	@echo "make viewer-demo  - the frame viewer replaying rolls from a stand-in die"
 	@echo "make sweep        - the quick footprint study (~11 min on 2 cores)"
 	@echo "make export       - models/decoder.pt -> firmware/src/model/ (generated C + memory plan)"
@@ -23,8 +25,13 @@ $(STAMP): pyproject.toml .ci/bootstrap
 
 setup: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(PY) -m pytest -q tests
+
+# The web tests' npm packages, like the venv; without npm they skip (one line says why).
+test-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory web-deps; \
+	 else echo "make test: no node/npm, the web tests will skip (Debian: apt-get install nodejs npm)"; fi
 
 demo: $(STAMP) dataset
 	$(PY) training/evaluate.py --images data/dice_aug.npz
@@ -65,5 +72,26 @@ export: $(STAMP)
 sweep: $(STAMP)
 	$(PY) bench/sweep.py --quick --out runs/sweep
 
+# The die in the browser: the real firmware.hex in avr8js (host_tools/web/README.md). Served on 127.0.0.1 only.
+PORT ?= 8000
+WEB  := host_tools/web
+WEB_DEPS := $(WEB)/node_modules/.installed
+
+$(WEB_DEPS): $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || \
+	 { echo "make: the web page needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 2; }
+	cd $(WEB) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-deps: $(WEB_DEPS)
+
+web-dist: $(WEB_DEPS)
+	$(MAKE) --no-print-directory -C firmware nano
+	node $(WEB)/build.mjs --hex firmware/build/nano/firmware.hex --out $(WEB)/dist
+
+web: web-dist
+	@echo "GenDie in the browser: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the server)"
+	@python3 -m http.server --bind 127.0.0.1 --directory $(WEB)/dist $(PORT)
+
 clean:
-	rm -rf data runs build firmware/build
+	rm -rf data runs build firmware/build $(WEB)/dist
