@@ -9,6 +9,8 @@ examples:
 """
 from __future__ import annotations
 
+import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
+
 import sys
 
 import numpy as np
