@@ -138,15 +138,17 @@ class Viewer:
 
     def _on_roll(self, frame: fp.Frame, f: dict) -> None:
         self.roll_frames += 1
-        if not f["forced"]:
+        if not f["forced"] and not f["tumble"]:  # only landed, unforced rolls count for fairness
             self.tally.add(f["pips"])
         if not self.args.json:
             deg = f["angle_code"] * 360 / 256
             ms = f["cycles"] * 1000 / CPU_HZ
             print(f"roll #{f['roll']}: pips {f['pips']}  angle {f['angle_code']} ({deg:.1f} deg)  "
                   f"generation {f['cycles']} cycles ({ms:.1f} ms)  seq {frame.seq}"
-                  f"{'  [forced, not tallied]' if f['forced'] else ''}", file=self.out)
-            print(self.tally.verdict(), file=self.out, flush=True)
+                  f"{'  [forced, not tallied]' if f['forced'] else ''}"
+                  f"{'  [tumble face, not tallied]' if f['tumble'] else ''}", file=self.out)
+            if not f["tumble"]:
+                print(self.tally.verdict(), file=self.out, flush=True)
         if f["roll"] in self.faces:
             self._show_face(f["roll"], self.faces.pop(f["roll"]), f)
         else:

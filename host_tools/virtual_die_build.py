@@ -79,3 +79,7 @@ def macs_per_face() -> int | None:
     """MACs of one face from the generated decoder's plan (None before the decoder is exported)."""
     plan = memory_plan()
     return plan["macs"]["total"] if plan else None
+
+
+DIE_COL = firmware_define("ui.h", "DIE_COL")  # the die's place on the display
+DIE_W = firmware_define("ui.h", "DIE_W")

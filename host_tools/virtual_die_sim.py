@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from host_tools import frame_protocol as fp
-from host_tools.virtual_die_build import VirtualDieError, build_harness, elf_memory
+from host_tools.virtual_die_build import DIE_COL, DIE_W, VirtualDieError, build_harness, elf_memory
 
 
 class Script:
@@ -56,21 +56,32 @@ class Script:
         return self.button(down)
 
 
-def press_script(presses: int, seed: int = 0, pips: int | None = None) -> tuple[Script, list[int]]:
-    """Boot, then `presses` rolls (button presses with human-like timing, or `p<n>` commands).
+ROLL_MAX_MS = 30_000  # wait at most this long for a roll's output (a tumble on the slowest engine included)
+
+
+def press_script(presses: int, seed: int = 0, pips: int | None = None, tumble: bool = True,
+                 dump_tumble: bool = False, tumble_last: bool = False) -> tuple[Script, list[int]]:
+    """Boot, then `presses` rolls at human-like times: button presses (they tumble), or with tumble=False the
+    `n` command (the same roll without the tumble), or with pips the `p<n>` command (forced, no tumble).
+    dump_tumble sends `d1` first, so every tumble face is dumped too; tumble_last makes the last roll a button
+    press whatever the others are.
 
     Returns the script and, per roll, the index of the mark taken at its press."""
     rng = random.Random(seed)
     s = Script().run(400)
+    if dump_tumble:
+        s.uart(fp.CMD_DUMP_TUMBLE + b"1")
     marks = []
-    for _ in range(presses):
+    for i in range(presses):
         s.run(rng.uniform(20, 400))
         marks.append(s.mark())
-        if pips is None:
+        if pips is not None and not (tumble_last and i == presses - 1):
+            s.uart(fp.CMD_PIPS + str(pips).encode())
+        elif tumble or (tumble_last and i == presses - 1):
             s.button(True).run(rng.uniform(60, 160)).button(False)
         else:
-            s.uart(fp.CMD_PIPS + str(pips).encode())
-        s.quiet(30, 5000)
+            s.uart(fp.CMD_ROLL_NO_TUMBLE)
+        s.quiet(30, ROLL_MAX_MS)
         s.mark()
     return s, marks
 
@@ -89,7 +100,23 @@ class SimResult:
     raw: dict
     frames: list[fp.Frame]
     memory: dict
-    rolls: list[dict] = field(default_factory=list)
+    rolls: list[dict] = field(default_factory=list)    # landed rolls, each with its FACE
+    tumbles: list[dict] = field(default_factory=list)  # dumped tumble faces (ROLL flagged TUMBLE + its FACE)
+
+    @property
+    def boot(self) -> list[dict]:
+        """The BOOT records (one per reset)."""
+        return [f.fields() for f in self.frames if f.type_name == "BOOT"]
+
+    @property
+    def logs(self) -> list[str]:
+        return [f.fields()["text"] for f in self.frames if f.type_name == "LOG"]
+
+    def die_frames(self, start_mark: int | None = None, end_mark: int | None = None) -> list[dict]:
+        """Die frames completed on the display (optionally between two marks), each with its display image."""
+        lo = self.raw["marks"][start_mark]["cycle"] if start_mark is not None else -1
+        hi = self.raw["marks"][end_mark]["cycle"] if end_mark is not None else float("inf")
+        return [dict(f, image=vram_image(f["vram"])) for f in self.raw["die_frames"] if lo < f["cycle"] <= hi]
 
     @property
     def vram(self) -> np.ndarray:
@@ -109,27 +136,41 @@ class SimResult:
         return self.memory["sram_static"] + self.peak_stack
 
 
-def group_rolls(frames: list[fp.Frame]) -> list[dict]:
-    """ROLL frames with their FACE (paired by roll number), in order."""
-    rolls, faces = [], {}
+def group_rolls(frames: list[fp.Frame]) -> tuple[list[dict], list[dict]]:
+    """(landed rolls, tumble faces), in order. A landed ROLL pairs with the FACE of its roll number sent before
+    it; a ROLL flagged TUMBLE comes first and pairs with the FACE right after it."""
+    rolls, tumbles, faces, pending = [], [], {}, None
     for f in frames:
         if f.type_name == "FACE":
             d = f.fields()
-            faces[d["roll"]] = np.frombuffer(d["pixels"], np.uint8).reshape(32, 32)
+            face = np.frombuffer(d["pixels"], np.uint8).reshape(32, 32)
+            if pending is not None and pending["roll"] == d["roll"]:
+                pending["face"] = face
+                pending = None
+            else:
+                faces[d["roll"]] = face
         elif f.type_name == "ROLL":
             d = f.fields()
-            d["face"] = faces.get(d["roll"])
-            rolls.append(d)
-    return rolls
+            if d["tumble"]:
+                d["face"] = None
+                tumbles.append(d)
+                pending = d
+            else:
+                d["face"] = faces.pop(d["roll"], None)
+                rolls.append(d)
+    return rolls, tumbles
 
 
-def simulate(elf: Path, script: Script, display: bool = True, timeout: float = 600) -> SimResult:
-    """Run the harness on elf with the script; decode the UART frames and group them into rolls."""
+def simulate(elf: Path, script: Script, display: bool = True, timeout: float = 600, vcc_mv: int = 5000,
+             ) -> SimResult:
+    """Run the harness on elf with the script (supply vcc_mv as the ADC sees it); decode the UART frames and
+    group them into rolls."""
     exe = build_harness()
     mem = elf_memory(elf)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
-        cmd = [str(exe), str(elf), str(out), "--paint", str(mem["paint_from"])]
+        cmd = [str(exe), str(elf), str(out), "--paint", str(mem["paint_from"]), "--vcc", str(int(vcc_mv)),
+               "--die", f"{DIE_COL},{DIE_W}"]
         if not display:
             cmd.append("--no-display")
         try:
@@ -141,4 +182,4 @@ def simulate(elf: Path, script: Script, display: bool = True, timeout: float = 6
             raise VirtualDieError(f"harness failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
         raw = json.loads(out.read_text())
     frames, _ = fp.decode_all(bytes.fromhex(raw["uart"]))
-    return SimResult(raw, frames, mem, group_rolls(frames))
+    return SimResult(raw, frames, mem, *group_rolls(frames))
