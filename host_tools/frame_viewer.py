@@ -19,7 +19,7 @@ from typing import BinaryIO, Callable, TextIO
 from host_tools import frame_protocol as fp
 from host_tools.fairness import Tally
 
-CPU_HZ = 16_000_000  # ATmega328P clock, to turn ROLL cycle counts into milliseconds
+CPU_HZ = 16_000_000  # ATmega328P clock, to turn ROLL cycle counts into milliseconds (a BOOT frame overrides it)
 _GREYS_256 = [(16, 0)] + [(232 + i, 8 + 10 * i) for i in range(24)] + [(231, 255)]
 
 
@@ -76,6 +76,7 @@ class Viewer:
         self.args, self.out, self.err = args, out, err
         self.decoder = fp.Decoder()
         self.tally = Tally()
+        self.cpu_hz = CPU_HZ  # until a BOOT frame says otherwise
         self.roll_frames = 0
         self.malformed = self.unknown = self.seq_gaps = 0
         # The firmware may send a roll's FACE before or after its ROLL; they are paired by roll number.
@@ -133,6 +134,13 @@ class Viewer:
                     self.faces.pop(next(iter(self.faces)))
         elif name == "LOG" and not self.args.json:
             print(f"[log] {fields['text']}", file=self.out, flush=True)
+        elif name == "BOOT":
+            self.cpu_hz = fields["f_cpu"]  # the die says which clock its cycle counts are in
+            if not self.args.json:
+                print(f"[boot] {fields['board']} at {fields['f_cpu'] / 1e6:g} MHz, supply {fields['vcc_mv']} mV, "
+                      f"model {fields['model']} ({fields['mode_name']}, hash {fields['model_hash']:08x})"
+                      f"{', a roll was interrupted by the reset' if fields['roll_interrupted'] else ''}",
+                      file=self.out, flush=True)
         elif name == "UNKNOWN":
             self.unknown += 1
 
@@ -142,7 +150,7 @@ class Viewer:
             self.tally.add(f["pips"])
         if not self.args.json:
             deg = f["angle_code"] * 360 / 256
-            ms = f["cycles"] * 1000 / CPU_HZ
+            ms = f["cycles"] * 1000 / self.cpu_hz
             print(f"roll #{f['roll']}: pips {f['pips']}  angle {f['angle_code']} ({deg:.1f} deg)  "
                   f"generation {f['cycles']} cycles ({ms:.1f} ms)  seq {frame.seq}"
                   f"{'  [forced, not tallied]' if f['forced'] else ''}"

@@ -129,9 +129,16 @@ def test_deep_sleep_turns_the_brown_out_detector_off_in_time():
     assert ops[at[0] - 1] == "sei" and ops[at[0] - 2].startswith("out 0x35"), before  # 0x35 = MCUCR
 
 
-def test_model_id_header_describes_the_exported_decoder():
+def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, capsys):
+    """firmware/src/model_id.h (the BOOT frame's model name, mode, hash) is generated from firmware/src/model/."""
     if not HAS_DECODER:
         pytest.skip("no decoder generated yet")
-    r = subprocess.run([sys.executable, str(ROOT / "host_tools" / "gen_model_id.py"), "--check"], cwd=ROOT,
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    from host_tools import gen_model_id as g
+    assert g.main(["--check"]) == 0, "stale: run python host_tools/gen_model_id.py"
+    plan = json.loads((FW / "src" / "model" / "memory_plan.json").read_text())
+    assert f'#define GD_MODEL_NAME "{plan["model"]}"' in g.HEADER.read_text()
+    monkeypatch.setattr(g, "HEADER", tmp_path / "model_id.h")
+    assert g.main(["--check"]) == 1 and "stale" in capsys.readouterr().err
+    assert g.main([]) == 0 and g.main(["--check"]) == 0
+    with pytest.raises(ValueError, match="no exported decoder"):
+        g.header_text(tmp_path)

@@ -54,6 +54,19 @@ def test_press_tumbles_onto_the_landed_face(dumped_test_press):
     check_tumble(*dumped_test_press)
 
 
+def test_terminal_replays_every_screen_at_simulated_speed(dumped_test_press, capsys, monkeypatch):
+    res, marks = dumped_test_press
+    slept = []
+    monkeypatch.setattr(vd.time, "sleep", slept.append)
+    vd.replay(res, marks[0])
+    images, durations = vd.animation(res, marks[0])
+    assert len(images) == TUMBLE["TUMBLE_FRAMES"] + 3  # the screen at the press, the faces, the end
+    assert capsys.readouterr().out.count("+" + "-" * 128 + "+") == 2 * len(images)
+    assert slept == durations[:-1]
+    landed = vd.tumble_metrics(res, marks[0])["press_to_landed_s"]
+    assert sum(durations[:-2]) == pytest.approx(landed, abs=1e-5)
+
+
 def test_no_tumble_command_and_forced_rolls_draw_one_face(test_elf):
     s = vd.Script().run(400)
     m1 = s.mark()
@@ -80,6 +93,9 @@ def test_fairness_tally_skips_tumble_rolls(dumped_test_press, tmp_path, capsys):
     dump.write_bytes(bytes.fromhex(res.raw["uart"]))
     assert frame_viewer.main(["--file", str(dump), "--json"]) == 0
     assert " n=1 " in capsys.readouterr().err
+    assert frame_viewer.main(["--file", str(dump), "--no-render"]) == 0
+    out = capsys.readouterr().out
+    assert "[boot] nano at 16 MHz" in out and out.count("[tumble face, not tallied]") == TUMBLE["TUMBLE_FRAMES"]
 
 
 def test_boot_record_says_how_to_read_the_capture(dumped_test_press):

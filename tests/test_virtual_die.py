@@ -98,8 +98,10 @@ def test_sixty_presses_give_all_six_values_within_budgets(sixty):
     assert len(pips) == 61 and set(pips) == set(range(1, 7))
     assert not any(r["forced"] for r in res.rolls) and not res.raw["crashed"]
     assert res.sram_total <= SRAM_BUDGET
-    assert all(r["press_to_display_s"] <= budgets.PRESS_TO_DISPLAY_S for r in report["rolls"]), max(
-        r["press_to_display_s"] for r in report["rolls"])
+    untumbled, tumbling = report["rolls"][:-1], report["rolls"][-1]
+    assert all(r["press_to_display_s"] <= budgets.PRESS_TO_DISPLAY_S for r in untumbled), max(
+        r["press_to_display_s"] for r in untumbled)
+    assert tumbling["tumble_frames"] == vd.firmware_define("tumble.h", "TUMBLE_FRAMES") >= budgets.TUMBLE_MIN_FRAMES
 
 
 def test_benchmark_figures_in_the_docs_are_this_run(sixty, any_elf):
