@@ -110,26 +110,14 @@ ISR(WDT_vect)
  * master (reset with us) will never send: clock SCL 9 times (the byte and its ACK) so it lets go, then send a
  * STOP so every slave is idle (I2C specification UM10204, 3.1.16 bus clear). Lines are driven open-drain by
  * hand: low = output 0, released = input with the pull-up. About 100 kHz, 0.1 ms in all. */
-static void scl(uint8_t high)
+static void bus_line(uint8_t pin, uint8_t high)
 {
     if (high) {
-        TWI_DDR &= (uint8_t)~TWI_SCL;
-        TWI_PORT |= TWI_SCL;
+        TWI_DDR &= (uint8_t)~pin;
+        TWI_PORT |= pin;
     } else {
-        TWI_PORT &= (uint8_t)~TWI_SCL;
-        TWI_DDR |= TWI_SCL;
-    }
-    _delay_us(5);
-}
-
-static void sda(uint8_t high)
-{
-    if (high) {
-        TWI_DDR &= (uint8_t)~TWI_SDA;
-        TWI_PORT |= TWI_SDA;
-    } else {
-        TWI_PORT &= (uint8_t)~TWI_SDA;
-        TWI_DDR |= TWI_SDA;
+        TWI_PORT &= (uint8_t)~pin;
+        TWI_DDR |= pin;
     }
     _delay_us(5);
 }
@@ -139,15 +127,15 @@ static void i2c_bus_clear(void)
     uint8_t i;
 
     TWCR = 0; /* the TWI must not own the pins */
-    sda(1);
+    bus_line(TWI_SDA, 1);
     for (i = 0; i < 9; i++) {
-        scl(0);
-        scl(1);
+        bus_line(TWI_SCL, 0);
+        bus_line(TWI_SCL, 1);
     }
-    scl(0); /* STOP: SDA rises while SCL is high */
-    sda(0);
-    scl(1);
-    sda(1);
+    bus_line(TWI_SCL, 0); /* STOP: SDA rises while SCL is high */
+    bus_line(TWI_SDA, 0);
+    bus_line(TWI_SCL, 1);
+    bus_line(TWI_SDA, 1);
 }
 
 uint8_t hal_init(void)

@@ -95,7 +95,7 @@ static void do_roll(uint8_t forced_pips, uint8_t tumbling)
         idle_screen = 0;
     }
     if (!supply_ok()) {
-        LOG("GenDie: supply below the 16 MHz speed grade (3.78 V): battery low, no roll");
+        LOG("GenDie: supply below the speed grade at this clock: battery low, no roll");
         ui_low_battery();
         hal_wdt_disarm();
         return;
