@@ -13,7 +13,13 @@ static uint16_t next(struct tumble *t)
     return x;
 }
 
-static uint8_t slower(uint8_t spin) { return (uint8_t)(((uint16_t)spin * TUMBLE_SLOWDOWN) >> 8); }
+/* The next turn; at least one code, so every tumble face is at another angle than the one after it. */
+static uint8_t slower(uint8_t spin)
+{
+    uint8_t s = (uint8_t)(((uint16_t)spin * TUMBLE_SLOWDOWN) >> 8);
+
+    return s ? s : 1u;
+}
 
 void tumble_start(struct tumble *t, uint8_t frames, uint8_t pips, uint8_t code, uint32_t seed)
 {
