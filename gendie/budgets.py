@@ -10,7 +10,9 @@ ACT_RAM_BYTES = 1024             # the depth-first plan's activation buffers
 # The ATmega328P firmware (Arduino Nano / Uno).
 AVR_FLASH_BYTES = 20 * 1024      # .text + .data; the chip has 32 KB, the bootloader and headroom take the rest
 AVR_SRAM_BYTES = 1536            # static (.data + .bss) + peak stack, of the chip's 2,048
-PRESS_TO_DISPLAY_S = 1.0         # button press -> last display byte of the face, at 16 MHz + 400 kHz I2C
+PRESS_TO_DISPLAY_S = 1.0         # roll without tumble -> last display byte of the face, at 16 MHz + 400 kHz I2C
+TUMBLE_S = 1.5                   # button press -> last byte of the landed die after the tumble, same clocks
+TUMBLE_MIN_FRAMES = 8            # generated tumble faces before the landed one
 
 # The frame code alone (firmware/src/frame_tx.c).
 FRAME_TX_FLASH_BYTES = 1024

@@ -72,8 +72,10 @@ def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
         _note(d, (box.xmin, box.ymin - 0.4), "\n".join([
             f"GenDie schematic (board: {board}) - generated from hardware/pinmap.json",
             f"SW1: {bp['button']} to GND; internal pull-up, active low, wakes on {p['button']['irq']}.",
-            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module. Unused Nano pins: not connected.",
-            "SW2/BT1 optional: switch the battery off while USB is plugged in.",
+            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module (the MCU's weak internal ones are"
+            " on too). Unused Nano pins: not connected.",
+            "SW2/BT1 optional: switch the battery off while USB is plugged in. Below 3.78 V (16 MHz speed grade)"
+            " the firmware stops rolling (BATT LOW).",
         ]), 10)
         return d.get_imagedata(fmt)
 

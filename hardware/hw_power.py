@@ -1,6 +1,6 @@
 """Battery-life estimates for the README: one formula, typical datasheet currents, stated assumptions.
 
-I_avg = I_sleep + (I_active - I_sleep) * rolls_per_day * t_roll / 86400 s
+I_avg = I_sleep + rolls_per_day * ((I_active - I_sleep) * t_roll + (I_show - I_sleep) * t_show) / 86400 s
 I_batt = I_avg (linear regulator or direct)  or  I_avg * 5 V / (V_batt * eff) + I_q (boost converter)
 life_h = usable_capacity_mAh / I_batt
 """
@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-T_ROLL_S = 1.0  # one roll keeps MCU and display busy for about 1 s (assumption; the firmware decides)
+# Measured: press -> landed face with the tumble, 6.93 s in simavr on the engine of this commit
+# (`python host_tools/virtual_die.py --presses 60 --seed 3 --write-benchmarks`, docs/benchmarks.md), rounded up.
+T_ROLL_S = 7.0
+T_SHOW_S = 30.0  # then the face stays lit (DISPLAY_TIMEOUT_MS in firmware/src/main.c) with the MCU in idle sleep
 ROLLS_PER_DAY = 50
 
 # Typical currents in mA at 5 V. Sources: ATmega328P datasheet DC characteristics (active 8 MHz/5 V
-# 5.2 mA typ, so ~10 mA at 16 MHz; power-down, WDT off, 0.1 uA typ / 2 uA max), SSD1306 datasheet
-# (sleep <= 10 uA; a lit panel 10-20 mA depending on lit pixels), AMS1117/LM1117 quiescent ~5 mA.
+# 5.2 mA typ, so ~10 mA at 16 MHz; idle 8 MHz/5 V 1.2 mA typ, so ~2.4 mA at 16 MHz; power-down, WDT and
+# BOD off, 0.1 uA typ / 2 uA max; the BOD alone ~20 uA, which the firmware switches off in power-down),
+# SSD1306 datasheet (sleep <= 10 uA; a lit panel 10-20 mA depending on lit pixels), AMS1117/LM1117
+# quiescent ~5 mA.
 MCU_ACTIVE = 10.0
+MCU_IDLE = 2.4
 MCU_SLEEP = 0.001
 OLED_ON = 15.0
 OLED_SLEEP = 0.010
@@ -34,10 +40,13 @@ class Setup:
 
 SETUPS = (
     Setup("Stock Nano, battery on VIN", "9 V alkaline (PP3)", 500, POWER_LED + USB_CHIP + REGULATOR_IQ),
-    Setup("Stock Nano, battery on 5V pin", "3xAA alkaline, 4.5 V", 2000, POWER_LED + USB_CHIP),
+    # 3xAA straight on the 5V pin: the die stops rolling below 3.78 V (16 MHz speed grade), 1.26 V a cell, where
+    # alkaline cells still hold about half their charge: half the capacity is usable.
+    Setup("Stock Nano, battery on 5V pin", "3xAA alkaline, 4.5 V", 1000, POWER_LED + USB_CHIP),
     Setup("Stock Nano + 5 V boost on 5V pin", "1S LiPo 1000 mAh, 3.7 V", 1000, POWER_LED + USB_CHIP,
           (3.7, 0.85, 0.1)),
-    Setup("Bare: no power LED, USB chip unpowered", "3xAA alkaline, 4.5 V", 2000, 0.0),
+    Setup("Bare: no power LED, USB chip unpowered", "3xAA alkaline, 4.5 V", 1000, 0.0),
+    Setup("Bare + 5 V boost, 3xAA", "3xAA alkaline, 4.5 V", 2000, 0.0, (3.6, 0.85, 0.1)),
     Setup("Bare + 5 V boost", "1S LiPo 1000 mAh, 3.7 V", 1000, 0.0, (3.7, 0.85, 0.1)),
 )
 
@@ -47,9 +56,17 @@ def currents(s: Setup) -> tuple[float, float]:
     return s.board_ma + MCU_SLEEP + OLED_SLEEP, s.board_ma + MCU_ACTIVE + OLED_ON
 
 
-def average_ma(sleep: float, active: float, rolls_per_day: float = ROLLS_PER_DAY, t_roll: float = T_ROLL_S) -> float:
-    """Mean 5 V rail current over a day with the given number of rolls."""
-    return sleep + (active - sleep) * rolls_per_day * t_roll / 86400.0
+def show_ma(s: Setup) -> float:
+    """Current while the face stays lit after a roll: MCU in idle sleep, display on."""
+    return s.board_ma + MCU_IDLE + OLED_ON
+
+
+def average_ma(sleep: float, active: float, rolls_per_day: float = ROLLS_PER_DAY, t_roll: float = T_ROLL_S,
+               show: float | None = None, t_show: float = T_SHOW_S) -> float:
+    """Mean 5 V rail current over a day with the given number of rolls (and the lit display after each, if
+    its current `show` is given)."""
+    extra = (show - sleep) * t_show if show is not None else 0.0
+    return sleep + rolls_per_day * ((active - sleep) * t_roll + extra) / 86400.0
 
 
 def battery_ma(s: Setup, rail_ma: float) -> float:
@@ -62,7 +79,7 @@ def battery_ma(s: Setup, rail_ma: float) -> float:
 
 def life_hours(s: Setup, rolls_per_day: float = ROLLS_PER_DAY) -> float:
     sleep, active = currents(s)
-    return s.capacity_mah / battery_ma(s, average_ma(sleep, active, rolls_per_day))
+    return s.capacity_mah / battery_ma(s, average_ma(sleep, active, rolls_per_day, show=show_ma(s)))
 
 
 def _duration(h: float) -> str:
@@ -80,20 +97,25 @@ def markdown_table() -> str:
             "|---|---|---:|---:|---:|---|"]
     for s in SETUPS:
         sleep, active = currents(s)
-        avg = battery_ma(s, average_ma(sleep, active))
+        avg = battery_ma(s, average_ma(sleep, active, show=show_ma(s)))
         rows.append(f"| {s.name} | {s.battery} ({s.capacity_mah:.0f}) | {sleep:.3f} | {active:.1f} | "
                     f"{avg:.3f} | {_duration(life_hours(s))} |")
     return "\n".join(rows) + (f"\n\nAssumptions: {ROLLS_PER_DAY} rolls a day, {T_ROLL_S:.1f} s of MCU + display "
-                              "per roll, then MCU power-down and display off (SSD1306 sleep) until the next press.\n")
+                              f"per roll (tumble + landed face, measured), then {T_SHOW_S:.0f} s lit with the MCU in "
+                              "idle sleep, then MCU power-down (brown-out detector off) and display off (SSD1306 "
+                              "sleep) until the next press.\n")
 
 
 def worked_example(index: int = 1) -> str:
     """The formula with the numbers of one setup filled in, for the README."""
     s = SETUPS[index]
     sleep, active = currents(s)
-    avg = average_ma(sleep, active)
+    show = show_ma(s)
+    avg = average_ma(sleep, active, show=show)
     return (f"Worked example ({s.name}, {s.battery}): I_sleep = {s.board_ma:.1f} (board) + {MCU_SLEEP:.3f} (MCU) + "
             f"{OLED_SLEEP:.3f} (display) = {sleep:.3f} mA; I_active = {s.board_ma:.1f} + {MCU_ACTIVE:.1f} + "
-            f"{OLED_ON:.1f} = {active:.1f} mA; I_avg = {sleep:.3f} + ({active:.1f} - {sleep:.3f}) x {ROLLS_PER_DAY} x "
-            f"{T_ROLL_S:.1f} s / 86400 s = {avg:.3f} mA; life = {s.capacity_mah:.0f} mAh / {avg:.3f} mA = "
-            f"{s.capacity_mah / avg:.0f} h = {_duration(s.capacity_mah / avg)}.\n")
+            f"{OLED_ON:.1f} = {active:.1f} mA; I_show = {s.board_ma:.1f} + {MCU_IDLE:.1f} + {OLED_ON:.1f} = "
+            f"{show:.1f} mA; I_avg = {sleep:.3f} + {ROLLS_PER_DAY} x (({active:.1f} - {sleep:.3f}) x {T_ROLL_S:.1f} s "
+            f"+ ({show:.1f} - {sleep:.3f}) x {T_SHOW_S:.0f} s) / 86400 s = {avg:.3f} mA; life = "
+            f"{s.capacity_mah:.0f} mAh / {avg:.3f} mA = {s.capacity_mah / avg:.0f} h = "
+            f"{_duration(s.capacity_mah / avg)}.\n")

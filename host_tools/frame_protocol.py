@@ -36,6 +36,7 @@ class FrameType(IntEnum):
     FACE = 0x02
     DISPLAY = 0x03
     LOG = 0x04
+    BOOT = 0x05
 
 
 # Payload layouts: (name, byte offset, C type). Payloads may grow at the end in later revisions of the same
@@ -44,6 +45,8 @@ ROLL_FIELDS = [("pips", 0, "u8"), ("angle_code", 1, "u8"), ("flags", 2, "u8"),
                ("roll", 3, "u32"), ("cycles", 7, "u32")]
 ROLL_LEN = 11
 ROLL_FLAG_FORCED = 0x01  # pips were forced with the `p<n>` command: excluded from the fairness tally
+ROLL_FLAG_TUMBLE = 0x02  # a face of the tumble before the landed roll (dumped after `d1`): never tallied; its
+                         # `cycles` count from the press to the start of this face, and its FACE frame follows it
 FACE_W = 32
 FACE_H = 32
 FACE_FIELDS = [("roll", 0, "u32"), ("pixels", 4, "u8[1024]")]
@@ -52,10 +55,26 @@ DISPLAY_FIELDS = [("page", 0, "u8"), ("col", 1, "u8"), ("data", 2, "u8[n]")]
 DISPLAY_HDR_LEN = 2
 DISPLAY_MAX_DATA = 128
 LOG_MAX = 120
+# BOOT: once after every reset, says how to read the rest of the capture (cycles -> seconds, which golden model).
+BOOT_FIELDS = [("f_cpu", 0, "u32"), ("baud", 4, "u32"), ("vcc_mv", 8, "u16"), ("reset", 10, "u8"),
+               ("mode", 11, "u8"), ("tumble_frames", 12, "u8"), ("tumble_spin", 13, "u8"),
+               ("tumble_slowdown", 14, "u8"), ("model_hash", 15, "u32"), ("board", 19, "char[8]"),
+               ("model", 27, "text")]
+BOOT_HDR_LEN = 27          # fixed part; the model name (UTF-8, no terminator) follows
+BOOT_MODEL_MAX = 40
+BOOT_BOARD_LEN = 8         # NUL-padded
+BOOT_RESET_POWER = 0x01    # reset cause bits as the MCU saw them (a bootloader may have cleared them: Optiboot does)
+BOOT_RESET_EXTERNAL = 0x02
+BOOT_RESET_BROWNOUT = 0x04
+BOOT_RESET_WATCHDOG = 0x08
+BOOT_RESET_ROLL_INTERRUPTED = 0x10  # a roll was in progress when the MCU reset (kept in RAM across any reset)
+BOOT_MODES = {0: "angle", 1: "vae", 0xFF: "test-pattern"}
 
 # Host -> device commands (single ASCII bytes; anything else, including CR/LF, is ignored by the firmware).
 CMD_ROLL = b"r"
-CMD_PIPS = b"p"  # then one ASCII digit 1..6: roll now with these pips, flagged FORCED
+CMD_PIPS = b"p"  # then one ASCII digit 1..6: roll now with these pips, flagged FORCED, without tumbling
+CMD_ROLL_NO_TUMBLE = b"n"  # roll now without the tumble (for tests and quick use)
+CMD_DUMP_TUMBLE = b"d"  # then '1' (dump every tumble face, each after its TUMBLE ROLL frame) or '0' (off, default)
 
 _FMT = {"u8": "B", "u16": "H", "u32": "I"}
 
@@ -117,6 +136,17 @@ def display_payload(page: int, col: int, data: bytes) -> bytes:
     return bytes([page, col]) + bytes(data)
 
 
+def boot_payload(f_cpu: int, baud: int, vcc_mv: int, reset: int, mode: int, tumble_frames: int,
+                 tumble_spin: int, tumble_slowdown: int, model_hash: int, board: str, model: str) -> bytes:
+    """BOOT payload; the model name is cut to BOOT_MODEL_MAX bytes as the firmware does."""
+    name = board.encode("ascii")
+    if len(name) > BOOT_BOARD_LEN:
+        raise ValueError(f"board name longer than {BOOT_BOARD_LEN} bytes")
+    head = struct.pack("<IIHBBBBBI", f_cpu, baud, vcc_mv, reset, mode, tumble_frames, tumble_spin,
+                       tumble_slowdown, model_hash)
+    return head + name.ljust(BOOT_BOARD_LEN, b"\0") + model.encode("utf-8")[:BOOT_MODEL_MAX]
+
+
 def log_payload(text: str | bytes) -> bytes:
     """UTF-8 text, no terminator; cut to LOG_MAX bytes exactly as the C encoder does."""
     raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -146,6 +176,7 @@ class Frame:
             if not 1 <= v["pips"] <= 6:
                 raise ValueError(f"ROLL pips out of range: {v['pips']}")
             v["forced"] = bool(v["flags"] & ROLL_FLAG_FORCED)
+            v["tumble"] = bool(v["flags"] & ROLL_FLAG_TUMBLE)
             return v
         if name == "FACE":
             if len(p) < FACE_LEN:
@@ -157,6 +188,15 @@ class Frame:
             return {"page": p[0], "col": p[1], "data": p[2:]}
         if name == "LOG":
             return {"text": p.decode("utf-8", errors="replace")}
+        if name == "BOOT":
+            if len(p) < BOOT_HDR_LEN:
+                raise ValueError(f"BOOT payload too short ({len(p)} < {BOOT_HDR_LEN})")
+            v = {n: struct.unpack_from("<" + _FMT[t], p, o)[0] for n, o, t in BOOT_FIELDS if t in _FMT}
+            v["board"] = p[19:19 + BOOT_BOARD_LEN].rstrip(b"\0").decode("ascii", errors="replace")
+            v["model"] = p[BOOT_HDR_LEN:].decode("utf-8", errors="replace")
+            v["mode_name"] = BOOT_MODES.get(v["mode"], "unknown")
+            v["roll_interrupted"] = bool(v["reset"] & BOOT_RESET_ROLL_INTERRUPTED)
+            return v
         return {}
 
     def sha256(self) -> str:

@@ -56,6 +56,7 @@ def c_header() -> str:
         *_layout("FP_ROLL", fp.ROLL_FIELDS),
         f"#define FP_ROLL_LEN        {fp.ROLL_LEN}u",
         f"#define FP_ROLL_FLAG_FORCED 0x{fp.ROLL_FLAG_FORCED:02X}u",
+        f"#define FP_ROLL_FLAG_TUMBLE 0x{fp.ROLL_FLAG_TUMBLE:02X}u",
         "",
         *_layout("FP_FACE", fp.FACE_FIELDS),
         f"#define FP_FACE_W          {fp.FACE_W}u",
@@ -68,9 +69,19 @@ def c_header() -> str:
         "",
         f"#define FP_LOG_MAX         {fp.LOG_MAX}u",
         "",
-        "/* Host -> device commands: 'r' rolls; 'p' then '1'..'6' rolls with those pips (ROLL flag FORCED). */",
+        *_layout("FP_BOOT", fp.BOOT_FIELDS),
+        f"#define FP_BOOT_HDR_LEN    {fp.BOOT_HDR_LEN}u",
+        f"#define FP_BOOT_MODEL_MAX  {fp.BOOT_MODEL_MAX}u",
+        f"#define FP_BOOT_BOARD_LEN  {fp.BOOT_BOARD_LEN}u",
+        *[f"#define FP_BOOT_RESET_{n[11:]:<16} 0x{getattr(fp, n):02X}u" for n in dir(fp) if n.startswith("BOOT_RESET_")],
+        *[f"#define FP_BOOT_MODE_{m.upper().replace('-', '_'):<12} 0x{c:02X}u" for c, m in sorted(fp.BOOT_MODES.items())],
+        "",
+        "/* Host -> device commands: 'r' rolls; 'p' then '1'..'6' rolls with those pips (ROLL flag FORCED);",
+        "   'n' rolls without tumbling; 'd' then '1' / '0' turns the dump of tumble faces on / off. */",
         f"#define FP_CMD_ROLL        '{fp.CMD_ROLL.decode()}'",
         f"#define FP_CMD_PIPS        '{fp.CMD_PIPS.decode()}'",
+        f"#define FP_CMD_ROLL_NO_TUMBLE '{fp.CMD_ROLL_NO_TUMBLE.decode()}'",
+        f"#define FP_CMD_DUMP_TUMBLE '{fp.CMD_DUMP_TUMBLE.decode()}'",
         "",
         "#endif",
         "",
@@ -118,10 +129,17 @@ def _frame_cases() -> list[dict]:
                                                    "roll": 1, "cycles": 12345678}},
         {"name": "roll_forced_max", "type": "ROLL", "fields": {"pips": 6, "angle_code": 255, "flags": 1,
                                                                "roll": 0xFFFFFFFF, "cycles": 0xFFFFFFFF}},
+        {"name": "roll_tumble", "type": "ROLL", "fields": {"pips": 2, "angle_code": 200, "flags": 2,
+                                                            "roll": 7, "cycles": 0}},
         {"name": "face", "type": "FACE", "fields": {"roll": 1, "pixels": _face_pixels(1).hex()}},
         {"name": "display_page", "type": "DISPLAY", "fields": {"page": 3, "col": 32,
                                                                "data": bytes(range(0, 256, 4)).hex()}},
         {"name": "log", "type": "LOG", "fields": {"text": "GenDie boot v1"}},
+        {"name": "boot", "type": "BOOT", "fields": {"f_cpu": 16000000, "baud": 115200, "vcc_mv": 4987,
+                                                     "reset": 0x11, "mode": 0, "tumble_frames": 8,
+                                                     "tumble_spin": 48, "tumble_slowdown": 192,
+                                                     "model_hash": 0x1234ABCD, "board": "nano",
+                                                     "model": "8_8_8_8+1_angle24_bce"}},
         {"name": "log_empty", "type": "LOG", "fields": {"text": ""}},
         {"name": "log_too_long_is_cut", "type": "LOG", "fields": {"text": "0123456789" * 13}},
         {"name": "unknown_type_empty", "type": 0x7F, "fields": {"payload": ""}},
@@ -138,6 +156,8 @@ def _frame_cases() -> list[dict]:
             payload = fp.display_payload(f["page"], f["col"], bytes.fromhex(f["data"]))
         elif t == "LOG":
             payload = fp.log_payload(f["text"])
+        elif t == "BOOT":
+            payload = fp.boot_payload(**f)
         else:
             payload = bytes.fromhex(f["payload"])
         code = fp.FrameType[t].value if isinstance(t, str) else t
@@ -149,7 +169,9 @@ def _frame_cases() -> list[dict]:
 
 def _stream_case(frames: list[dict]) -> dict:
     """A damaged capture and what a decoder must make of it."""
-    a, face, b, e, c = (bytes.fromhex(frames[i]["hex"]) for i in (0, 2, 4, 7, 8))
+    by_name = {f["name"]: f for f in frames}
+    a, face, b, e, c = (bytes.fromhex(by_name[n]["hex"]) for n in ("roll", "face", "log", "unknown_type_empty",
+                                                                      "unknown_type"))
     flipped = bytearray(b)
     flipped[12] ^= 0x10
     data = b"\x00\xd1\xce\x01garbage" + a + bytes(flipped) + a[:15] + c + face[:100] + e + b[:5]

@@ -32,7 +32,7 @@ class Viewer:
     def __init__(self, display: FaceDisplay, out: TextIO, err: TextIO, json_lines: bool = False,
                  cpu_hz: int | None = None) -> None:
         self.display, self.out, self.err, self.json_lines = display, out, err, json_lines
-        self.cpu_hz = cpu_hz or board().f_cpu  # ROLL cycle counts -> milliseconds
+        self.cpu_hz = cpu_hz or board().f_cpu  # ROLL cycle counts -> milliseconds, until a BOOT frame says otherwise
         self.decoder = fp.Decoder()
         self.tally = Tally()
         self.roll_frames = 0
@@ -91,20 +91,29 @@ class Viewer:
                     self.faces.pop(next(iter(self.faces)))
         elif name == "LOG" and not self.json_lines:
             print(f"[log] {fields['text']}", file=self.out, flush=True)
+        elif name == "BOOT":
+            self.cpu_hz = fields["f_cpu"]  # the die says which clock its cycle counts are in
+            if not self.json_lines:
+                print(f"[boot] {fields['board']} at {fields['f_cpu'] / 1e6:g} MHz, supply {fields['vcc_mv']} mV, "
+                      f"model {fields['model']} ({fields['mode_name']}, hash {fields['model_hash']:08x})"
+                      f"{', a roll was interrupted by the reset' if fields['roll_interrupted'] else ''}",
+                      file=self.out, flush=True)
         elif name == "UNKNOWN":
             self.unknown += 1
 
     def _on_roll(self, frame: fp.Frame, f: dict) -> None:
         self.roll_frames += 1
-        if not f["forced"]:
+        if not f["forced"] and not f["tumble"]:  # only landed, unforced rolls count for fairness
             self.tally.add(f["pips"])
         if not self.json_lines:
             deg = float(code_to_degrees(f["angle_code"]))
             ms = f["cycles"] * 1000 / self.cpu_hz
             print(f"roll #{f['roll']}: pips {f['pips']}  angle {f['angle_code']} ({deg:.1f} deg)  "
                   f"generation {f['cycles']} cycles ({ms:.1f} ms)  seq {frame.seq}"
-                  f"{'  [forced, not tallied]' if f['forced'] else ''}", file=self.out)
-            print(self.tally.verdict(), file=self.out, flush=True)
+                  f"{'  [forced, not tallied]' if f['forced'] else ''}"
+                  f"{'  [tumble face, not tallied]' if f['tumble'] else ''}", file=self.out)
+            if not f["tumble"]:
+                print(self.tally.verdict(), file=self.out, flush=True)
         if f["roll"] in self.faces:
             self._show_face(f["roll"], self.faces.pop(f["roll"]), f)
         else:

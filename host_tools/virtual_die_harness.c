@@ -5,8 +5,12 @@
  *   uart <hex>           send bytes to the MCU's RX
  *   quiet <us> <max_us>  run until UART and I2C have been silent for <us> with the CPU asleep
  *   mark                 record a snapshot (cycle, I2C bytes, last I2C cycle, UART length)
+ * It also watches the bus as the display sees it: every time the die's last page (page 7, DIE_W bytes from
+ * column DIE_COL) has been written, a die frame is complete: its cycle, the I2C counters and the display RAM
+ * are recorded (the tumble's timeline and the animation). And it counts SCL pulses and STOPs driven by hand
+ * on the pins before the first TWI START (the firmware's bus clear at boot).
  * At EOF it writes one JSON object to the output file. Usage:
- *   harness ELF OUT.json [--no-display] [--paint FROM_ADDR] */
+ *   harness ELF OUT.json [--no-display] [--paint FROM_ADDR] [--vcc MV] [--die COL,WIDTH] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,8 @@
 #define PAINT 0xA5u
 #define MAX_UART (4u << 20)
 #define MAX_MARKS 4096
+#define MAX_DIE_FRAMES 2048
+#define I2C_HEAD 512 /* first bytes on the bus, START addresses included: the init sequence */
 
 static avr_t *avr;
 static ssd1306_t oled;
@@ -38,6 +44,21 @@ static struct {
 } marks[MAX_MARKS];
 static int display = 1;
 static int n_marks;
+static struct {
+    uint64_t cycle, i2c_bytes, i2c_transactions;
+    uint8_t vram[SSD1306_VIRT_PAGES][SSD1306_VIRT_COLUMNS];
+} die_frames[MAX_DIE_FRAMES];
+static int n_die_frames;
+static unsigned die_col = 0, die_w = 64;
+static struct { /* what the display was last told (command stream) and this transaction's data count */
+    uint8_t ctrl, has_ctrl, page, col_lo, col_hi;
+    unsigned data;
+} bus;
+static uint8_t i2c_head[I2C_HEAD];
+static unsigned n_i2c_head;
+/* Bus clear by hand, before the TWI's first START: SCL rising edges, and STOPs (SDA rising while SCL high). */
+static int twi_started, scl_level = 1, sda_level = 1;
+static unsigned scl_pulses, manual_stops;
 
 static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
 
@@ -49,23 +70,81 @@ static void on_uart(struct avr_irq_t *irq, uint32_t value, void *param)
     last_activity = avr->cycle;
 }
 
+static void die_frame_done(void)
+{
+    if (n_die_frames >= MAX_DIE_FRAMES)
+        return;
+    die_frames[n_die_frames].cycle = avr->cycle;
+    die_frames[n_die_frames].i2c_bytes = i2c_bytes;
+    die_frames[n_die_frames].i2c_transactions = i2c_transactions;
+    memcpy(die_frames[n_die_frames].vram, oled.vram, sizeof oled.vram);
+    n_die_frames++;
+}
+
+/* SSD1306 page addressing as the firmware uses it: control byte 0x00 then commands (0xB0+page, column low and
+ * high nibbles), or control byte 0x40 then data bytes for the current page from the current column. */
+static void bus_byte(uint8_t b)
+{
+    if (!bus.has_ctrl) {
+        bus.ctrl = b;
+        bus.has_ctrl = 1;
+    } else if (bus.ctrl == 0x40) {
+        bus.data++;
+    } else if (b >= 0xB0 && b <= 0xB7) {
+        bus.page = b & 7u;
+    } else if (b <= 0x0F) {
+        bus.col_lo = b;
+    } else if (b >= 0x10 && b <= 0x1F) {
+        bus.col_hi = b & 15u;
+    }
+}
+
 /* Every byte the master clocks onto the bus: the address after a START, then data bytes. */
 static void on_twi(struct avr_irq_t *irq, uint32_t value, void *param)
 {
     avr_twi_msg_irq_t m;
+    uint8_t byte;
 
     (void)irq; (void)param;
     m.u.v = value;
     if (m.u.twi.msg & TWI_COND_START) {
         i2c_bytes++;
         i2c_transactions++;
+        twi_started = 1;
+        bus.has_ctrl = 0;
+        bus.data = 0;
+        byte = m.u.twi.addr;
     } else if (m.u.twi.msg & TWI_COND_WRITE) {
         i2c_bytes++;
+        byte = m.u.twi.data;
+        bus_byte(byte);
     } else {
+        if ((m.u.twi.msg & TWI_COND_STOP) && bus.has_ctrl && bus.ctrl == 0x40 && bus.page == 7 &&
+            (unsigned)(bus.col_hi << 4 | bus.col_lo) == die_col && bus.data == die_w)
+            die_frame_done();
         return;
     }
+    if (n_i2c_head < I2C_HEAD)
+        i2c_head[n_i2c_head++] = byte;
     last_i2c_cycle = avr->cycle;
     last_activity = avr->cycle;
+}
+
+/* PC5 (SCL) and PC4 (SDA) levels while the firmware drives them by hand (DDR low = released, pulled up). */
+static void on_scl(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq; (void)param;
+    if (!twi_started && value && !scl_level)
+        scl_pulses++;
+    scl_level = value != 0;
+}
+
+static void on_sda(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq; (void)param;
+    if (!twi_started && value && !sda_level && scl_level)
+        manual_stops++;
+    sda_level = value != 0;
 }
 
 static void print_vram(FILE *out, uint8_t v[SSD1306_VIRT_PAGES][SSD1306_VIRT_COLUMNS])
@@ -93,7 +172,7 @@ int main(int argc, char **argv)
 {
     elf_firmware_t fw;
     int i;
-    long paint_from = -1;
+    long paint_from = -1, vcc_mv = 5000;
     char line[8192];
     FILE *out;
     int crashed = 0;
@@ -107,6 +186,10 @@ int main(int argc, char **argv)
             display = 0;
         else if (!strcmp(argv[i], "--paint") && i + 1 < argc)
             paint_from = strtol(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--vcc") && i + 1 < argc)
+            vcc_mv = strtol(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "--die") && i + 1 < argc)
+            sscanf(argv[++i], "%u,%u", &die_col, &die_w);
     }
     memset(&fw, 0, sizeof fw);
     if (elf_read_firmware(argv[1], &fw) != 0) {
@@ -124,6 +207,8 @@ int main(int argc, char **argv)
     avr->log = getenv("VD_LOG") ? atoi(getenv("VD_LOG")) : 0;
     avr_load_firmware(avr, &fw);
     avr->frequency = fw.frequency;
+    /* The supply the ADC sees (the firmware measures it against the bandgap): 5 V unless a test injects one. */
+    avr->vcc = avr->avcc = (uint32_t)vcc_mv;
     avr->sleep = no_sleep; /* simulated time only: never wait for the wall clock */
     uart_out = malloc(MAX_UART);
 
@@ -135,6 +220,8 @@ int main(int argc, char **argv)
     }
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TWI_GETIRQ(0), TWI_IRQ_OUTPUT), on_twi, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('C'), 5), on_scl, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('C'), 4), on_sda, NULL);
     if (display) {
         ssd1306_wiring_t w = {.chip_select = {'B', 2}, .data_instruction = {'B', 1}, .reset = {'B', 3}};
         ssd1306_init(avr, &oled, 128, 64);
@@ -215,7 +302,20 @@ int main(int argc, char **argv)
     } else {
         fprintf(out, "null");
     }
-    fprintf(out, ", \"ramend\": %u,\n \"uart\": \"", avr->ramend);
+    fprintf(out, ", \"ramend\": %u,\n \"scl_pulses\": %u, \"manual_stops\": %u, \"portc\": %u, \"portd\": %u,\n",
+            avr->ramend, scl_pulses, manual_stops, avr->data[0x28], avr->data[0x2B]); /* PORTC, PORTD */
+    fprintf(out, " \"i2c_head\": \"");
+    for (unsigned k = 0; k < n_i2c_head; k++)
+        fprintf(out, "%02x", i2c_head[k]);
+    fprintf(out, "\",\n \"die_frames\": [");
+    for (i = 0; i < n_die_frames; i++) {
+        fprintf(out, "%s{\"cycle\": %" PRIu64 ", \"i2c_bytes\": %" PRIu64 ", \"i2c_transactions\": %" PRIu64
+                ", \"vram\": \"", i ? ",\n  " : "", die_frames[i].cycle, die_frames[i].i2c_bytes,
+                die_frames[i].i2c_transactions);
+        print_vram(out, die_frames[i].vram);
+        fprintf(out, "\"}");
+    }
+    fprintf(out, "],\n \"uart\": \"");
     for (size_t k = 0; k < uart_len; k++)
         fprintf(out, "%02x", uart_out[k]);
     fprintf(out, "\"}\n");

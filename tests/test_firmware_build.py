@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,10 +56,13 @@ def pio_config() -> dict[str, dict]:
     pio = shutil.which("pio", path=str(Path(sys.executable).parent)) or shutil.which("pio")
     if not pio:
         pytest.skip("platformio not installed")
-    # Offline: this only parses the ini (unlike `pio run`, which would download the toolchain).
-    env = dict(os.environ, PLATFORMIO_NO_ANSI="true")
-    out = subprocess.run([pio, "project", "config", "--json-output"], cwd=FW, capture_output=True, text=True,
-                         timeout=120, env=env)
+    # Offline: this only parses the ini (unlike `pio run`, which would download the toolchain). No telemetry,
+    # and a throw-away core dir so nothing is written to the user's ~/.platformio.
+    with tempfile.TemporaryDirectory() as core:
+        env = dict(os.environ, PLATFORMIO_NO_ANSI="true", PLATFORMIO_SETTING_ENABLE_TELEMETRY="no",
+                   PLATFORMIO_CORE_DIR=core)
+        out = subprocess.run([pio, "project", "config", "--json-output"], cwd=FW, capture_output=True, text=True,
+                             timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     return {sec: dict(items) for sec, items in json.loads(out.stdout)}
 
@@ -80,16 +84,66 @@ def src_filter(patterns) -> list[str]:
 def test_platformio_ini_matches_makefile():
     ini, mk = pio_config(), make_config()
     assert ini["platformio"]["default_envs"] == ["nano"]
-    for env, board in (("nano", "nanoatmega328new"), ("uno", "uno")):
+    for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno")):
         e = ini[f"env:{env}"]
         assert e["board"] == board and e["platform"] == "atmelavr" and e["upload_protocol"] == "arduino"
         assert "framework" not in e
         assert e["board_build.mcu"] == mk["MCU"]
         assert int(str(e["board_build.f_cpu"]).rstrip("UL")) == int(mk["F_CPU"].rstrip("UL"))
         flags = split(e["build_flags"])
-        assert [f for f in flags if f.startswith("-D")] == mk[f"DEFINES_{env}"].split()
+        assert [f for f in flags if f.startswith("-D")] == mk[f"DEFINES_{'uno' if env == 'uno' else 'nano'}"].split()
         assert [f for f in flags if not f.startswith("-D")] == \
             (mk["CFLAGS"] + " " + mk["LDFLAGS"] + " " + mk["INCLUDES"]).split()
         # PlatformIO would otherwise add its own -std=gnu11 and LTO on top of ours.
         assert {"-std=gnu11", "-flto"} <= set(split(e["build_unflags"]))
-        assert src_filter(e["build_src_filter"]) == sorted(mk["SOURCES"].split())
+        # The same files, linked in the same (sorted) order.
+        assert src_filter(e["build_src_filter"]) == mk["SOURCES"].split() == sorted(mk["SOURCES"].split())
+    assert int(ini["env:nanoatmega328"]["upload_speed"]) == 57600  # the old bootloader's rate
+
+
+PORTABLE = sorted(p.name for p in (FW / "src").glob("*.c") if p.name not in ("hal_avr.c", "test_pattern.c"))
+
+
+@pytest.mark.parametrize("src", PORTABLE)
+def test_portable_sources_are_warning_free_on_host_gcc(src, tmp_path):
+    """PlatformIO builds with its own avr-gcc 7.3, CI with Debian's 5.4: 7.3 cannot be installed here, so newer
+    warnings are caught by host GCC with the same -Wall -Wextra -Werror (every file but the AVR board file); the
+    RISC-V compiler checks they stay portable to the CH32V003."""
+    flags = ["-std=c99", "-Os", "-Wall", "-Wextra", "-Werror", "-Iinclude", "-Isrc", "-Isrc/model", "-c", f"src/{src}"]
+    builds = [["gcc", "-DF_CPU=16000000UL", "-DBOARD_NANO"]]
+    if shutil.which("riscv64-unknown-elf-gcc"):
+        builds.append(["riscv64-unknown-elf-gcc", "-march=rv32ec", "-mabi=ilp32e", "-ffreestanding",
+                       "-DF_CPU=48000000UL", "-DBOARD_CH32V003"])
+    for cc in builds:
+        r = subprocess.run([*cc, *flags, "-o", str(tmp_path / "x.o")], cwd=FW, capture_output=True, text=True)
+        assert r.returncode == 0, (cc[0], r.stderr)
+
+
+def test_deep_sleep_turns_the_brown_out_detector_off_in_time():
+    """BODS holds for 3 cycles (ATmega328P datasheet 10.11.2): the MCUCR write that sets it must come at most two
+    instructions before `sleep` (here: `sei`, which itself delays interrupts by one instruction)."""
+    if not any((FW / "build" / "nano-testpattern").glob("firmware.elf")):
+        assert make("nano-testpattern").returncode == 0
+    dis = subprocess.run(["avr-objdump", "-d", str(FW / "build" / "nano-testpattern" / "firmware.elf")],
+                         capture_output=True, text=True, check=True).stdout
+    body = dis.split("<hal_sleep>:")[1].split("\n\n")[0].splitlines()
+    ops = [" ".join(l.split("\t")[2:4]).strip() for l in body]
+    at = [i for i, op in enumerate(ops) if op.startswith("sleep")]
+    assert at, "no sleep instruction in hal_sleep"
+    before = [ops[i] for i in range(at[0] - 3, at[0])]
+    assert ops[at[0] - 1] == "sei" and ops[at[0] - 2].startswith("out 0x35"), before  # 0x35 = MCUCR
+
+
+def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, capsys):
+    """firmware/src/model_id.h (the BOOT frame's model name, mode, hash) is generated from firmware/src/model/."""
+    if not HAS_DECODER:
+        pytest.skip("no decoder generated yet")
+    from host_tools import gen_model_id as g
+    assert g.main(["--check"]) == 0, "stale: run python host_tools/gen_model_id.py"
+    plan = json.loads((FW / "src" / "model" / "memory_plan.json").read_text())
+    assert f'#define GD_MODEL_NAME "{plan["model"]}"' in g.HEADER.read_text()
+    monkeypatch.setattr(g, "HEADER", tmp_path / "model_id.h")
+    assert g.main(["--check"]) == 1 and "stale" in capsys.readouterr().err
+    assert g.main([]) == 0 and g.main(["--check"]) == 0
+    with pytest.raises(ValueError, match="no exported decoder"):
+        g.header_text(tmp_path)

@@ -13,12 +13,14 @@ SRC = ROOT / "firmware" / "src"
 N = 60_000
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["roll", "roll+tumble"])
+def driver(request, tmp_path_factory) -> Path:
+    """The roll path alone, and with each roll's tumble drawn from the same PRNG as the firmware does."""
     exe = tmp_path_factory.mktemp("roll") / "roll_driver"
+    extra = [str(SRC / "tumble.c"), "-DWITH_TUMBLE"] if request.param == "roll+tumble" else []
     subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
-                    f"-I{SRC}", str(SRC / "roll.c"), str(ROOT / "tests" / "c" / "roll_driver.c"), "-o", str(exe)],
-                   check=True)
+                    f"-I{SRC}", str(SRC / "roll.c"), *extra, str(ROOT / "tests" / "c" / "roll_driver.c"),
+                    "-o", str(exe)], check=True)
     return exe
 
 

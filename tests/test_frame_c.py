@@ -34,7 +34,8 @@ def host_driver(tmp_path_factory) -> Path:
     _need("gcc")
     exe = tmp_path_factory.mktemp("frame_c") / "driver"
     subprocess.run(["gcc", *CFLAGS, "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    str(SRC / "frame_tx.c"), str(ROOT / "tests" / "c" / "frame_tx_driver.c"), "-o", str(exe)],
+                    str(SRC / "frame_tx.c"), str(SRC / "frame_boot.c"),
+                    str(ROOT / "tests" / "c" / "frame_tx_driver.c"), "-o", str(exe)],
                    check=True, capture_output=True)
     return exe
 
@@ -54,6 +55,9 @@ def _command(v: dict) -> str:
         return f"D {f['page']} {f['col']} {f['data']}"
     if v["type"] == "LOG":
         return "L " + f["text"].encode().hex()
+    if v["type"] == "BOOT":
+        return "B " + " ".join(str(f[k]) for k in ("f_cpu", "baud", "vcc_mv", "reset", "mode", "tumble_frames",
+                                                    "tumble_spin", "tumble_slowdown", "model_hash", "board", "model"))
     return f"X {v['type_code']} {f['payload']}"
 
 
@@ -82,7 +86,7 @@ def _avr_elf(tmp_path: Path) -> Path:
     _need("avr-gcc")
     elf = tmp_path / "driver.elf"
     subprocess.run(["avr-gcc", *CFLAGS, "-mmcu=atmega328p", "-Os", str(SRC / "frame_tx.c"),
-                    str(ROOT / "tests" / "c" / "frame_tx_avr_driver.c"), "-o", str(elf)],
+                    str(SRC / "frame_boot.c"), str(ROOT / "tests" / "c" / "frame_tx_avr_driver.c"), "-o", str(elf)],
                    check=True, capture_output=True)
     return elf
 

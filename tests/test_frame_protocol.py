@@ -43,14 +43,20 @@ def test_round_trip_every_type():
                 (fp.FrameType.FACE, fp.face_payload(77, pixels)),
                 (fp.FrameType.DISPLAY, fp.display_payload(7, 64, b"\x0f" * 128)),
                 (fp.FrameType.LOG, fp.log_payload("héllo")),
-                (0xEE, b"future")]
+                (0xEE, b"future"),
+                (fp.FrameType.BOOT, fp.boot_payload(8_000_000, 115200, 3650, 0x18, 1, 9, 40, 200, 0xDEADBEEF,
+                                                    "uno", "4_8_8_8+0"))]
     data = b"".join(fp.encode_frame(t, 65535 + i & 0xFFFF, p) for i, (t, p) in enumerate(payloads))
     frames, stats = fp.decode_all(data)
     assert [(f.type, f.seq, f.payload) for f in frames] == [(t, 65535 + i & 0xFFFF, p)
                                                              for i, (t, p) in enumerate(payloads)]
-    assert stats.frames_ok == 5 and stats.garbage_bytes == 0
-    roll, face, disp, log, unknown = (f.fields() for f in frames)
-    assert roll == {"pips": 3, "angle_code": 200, "flags": 1, "roll": 77, "cycles": 123456, "forced": True}
+    assert stats.frames_ok == 6 and stats.garbage_bytes == 0
+    roll, face, disp, log, unknown, boot = (f.fields() for f in frames)
+    assert roll == {"pips": 3, "angle_code": 200, "flags": 1, "roll": 77, "cycles": 123456, "forced": True,
+                    "tumble": False}
+    assert boot == {"f_cpu": 8_000_000, "baud": 115200, "vcc_mv": 3650, "reset": 0x18, "mode": 1,
+                    "tumble_frames": 9, "tumble_spin": 40, "tumble_slowdown": 200, "model_hash": 0xDEADBEEF,
+                    "board": "uno", "model": "4_8_8_8+0", "mode_name": "vae", "roll_interrupted": True}
     assert face == {"roll": 77, "pixels": pixels}
     assert disp == {"page": 7, "col": 64, "data": b"\x0f" * 128}
     assert log == {"text": "héllo"}
@@ -61,7 +67,8 @@ def test_encoder_rejects_bad_fields():
     for bad in (lambda: fp.roll_payload(0, 0, 0, 0), lambda: fp.roll_payload(7, 0, 0, 0),
                 lambda: fp.roll_payload(1, 256, 0, 0), lambda: fp.face_payload(1, b"\x00" * 1023),
                 lambda: fp.encode_frame(1, 70000, b""), lambda: fp.encode_frame(1, 0, b"\x00" * 2049),
-                lambda: fp.display_payload(8, 0, b"\x01")):
+                lambda: fp.display_payload(8, 0, b"\x01"),
+                lambda: fp.boot_payload(16_000_000, 115200, 5000, 0, 0, 8, 56, 192, 0, "a-long-board", "m")):
         with pytest.raises(ValueError):
             bad()
 
@@ -70,6 +77,7 @@ def test_malformed_known_payloads_raise_value_error():
     assert pytest.raises(ValueError, fp.Frame(1, fp.FrameType.ROLL, 0, b"\x01" * 10).fields)
     assert pytest.raises(ValueError, fp.Frame(1, fp.FrameType.ROLL, 0, b"\x07" + b"\x00" * 10).fields)
     assert pytest.raises(ValueError, fp.Frame(1, fp.FrameType.FACE, 0, b"\x00" * 1027).fields)
+    assert pytest.raises(ValueError, fp.Frame(1, fp.FrameType.BOOT, 0, b"\x00" * (fp.BOOT_HDR_LEN - 1)).fields)
     # Another protocol version is opaque: skipped like an unknown type, never misread.
     assert fp.Frame(2, fp.FrameType.ROLL, 0, b"\x07").type_name == "UNKNOWN"
     # Longer payloads are a later revision's additions: known fields still decode.

@@ -9,6 +9,7 @@
 #include "ui.h"
 
 static uint8_t page_buf[DIE_W];
+static uint8_t dump = 1; /* rows also go into the open FACE frame */
 
 /* Bayer 4x4 threshold ranks; threshold = rank * 16 + 8 spreads them evenly over 0..255, so 0 is
  * always dark and 255 always lit. */
@@ -18,6 +19,8 @@ static const uint8_t bayer[4][4] GD_FLASH = {
     {3, 11, 1, 9},
     {15, 7, 13, 5},
 };
+
+void die_view_dump(uint8_t on) { dump = on; }
 
 uint8_t die_view_dot(uint8_t g, uint8_t x, uint8_t y)
 {
@@ -32,7 +35,8 @@ void die_view_row(uint8_t y, const uint8_t *row, void *ctx)
 
     (void)ctx;
     hal_wdt_kick();
-    frame_write(row, 32);
+    if (dump)
+        frame_write(row, 32);
     if (bit0 == 0)
         for (x = 0; x < DIE_W; x++)
             page_buf[x] = 0;

@@ -26,6 +26,7 @@
 #define FP_TYPE_FACE     0x02u
 #define FP_TYPE_DISPLAY  0x03u
 #define FP_TYPE_LOG      0x04u
+#define FP_TYPE_BOOT     0x05u
 
 #define FP_ROLL_OFF_PIPS        0u  /* u8 */
 #define FP_ROLL_OFF_ANGLE_CODE  1u  /* u8 */
@@ -34,6 +35,7 @@
 #define FP_ROLL_OFF_CYCLES      7u  /* u32 */
 #define FP_ROLL_LEN        11u
 #define FP_ROLL_FLAG_FORCED 0x01u
+#define FP_ROLL_FLAG_TUMBLE 0x02u
 
 #define FP_FACE_OFF_ROLL        0u  /* u32 */
 #define FP_FACE_OFF_PIXELS      4u  /* u8[1024] */
@@ -49,8 +51,34 @@
 
 #define FP_LOG_MAX         120u
 
-/* Host -> device commands: 'r' rolls; 'p' then '1'..'6' rolls with those pips (ROLL flag FORCED). */
+#define FP_BOOT_OFF_F_CPU       0u  /* u32 */
+#define FP_BOOT_OFF_BAUD        4u  /* u32 */
+#define FP_BOOT_OFF_VCC_MV      8u  /* u16 */
+#define FP_BOOT_OFF_RESET       10u  /* u8 */
+#define FP_BOOT_OFF_MODE        11u  /* u8 */
+#define FP_BOOT_OFF_TUMBLE_FRAMES 12u  /* u8 */
+#define FP_BOOT_OFF_TUMBLE_SPIN 13u  /* u8 */
+#define FP_BOOT_OFF_TUMBLE_SLOWDOWN 14u  /* u8 */
+#define FP_BOOT_OFF_MODEL_HASH  15u  /* u32 */
+#define FP_BOOT_OFF_BOARD       19u  /* char[8] */
+#define FP_BOOT_OFF_MODEL       27u  /* text */
+#define FP_BOOT_HDR_LEN    27u
+#define FP_BOOT_MODEL_MAX  40u
+#define FP_BOOT_BOARD_LEN  8u
+#define FP_BOOT_RESET_BROWNOUT         0x04u
+#define FP_BOOT_RESET_EXTERNAL         0x02u
+#define FP_BOOT_RESET_POWER            0x01u
+#define FP_BOOT_RESET_ROLL_INTERRUPTED 0x10u
+#define FP_BOOT_RESET_WATCHDOG         0x08u
+#define FP_BOOT_MODE_ANGLE        0x00u
+#define FP_BOOT_MODE_VAE          0x01u
+#define FP_BOOT_MODE_TEST_PATTERN 0xFFu
+
+/* Host -> device commands: 'r' rolls; 'p' then '1'..'6' rolls with those pips (ROLL flag FORCED);
+   'n' rolls without tumbling; 'd' then '1' / '0' turns the dump of tumble faces on / off. */
 #define FP_CMD_ROLL        'r'
 #define FP_CMD_PIPS        'p'
+#define FP_CMD_ROLL_NO_TUMBLE 'n'
+#define FP_CMD_DUMP_TUMBLE 'd'
 
 #endif

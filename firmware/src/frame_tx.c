@@ -77,7 +77,7 @@ void frame_write(const uint8_t *p, uint16_t n)
         frame_write_byte(*p++);
 }
 
-static void write32(uint32_t v)
+void frame_write32(uint32_t v)
 {
     uint8_t i;
 
@@ -107,15 +107,15 @@ void frame_send_roll(uint8_t pips, uint8_t angle_code, uint8_t flags, uint32_t r
     frame_write_byte(pips);
     frame_write_byte(angle_code);
     frame_write_byte(flags);
-    write32(roll);
-    write32(cycles);
+    frame_write32(roll);
+    frame_write32(cycles);
     frame_end();
 }
 
 void frame_face_begin(uint32_t roll)
 {
     frame_begin(FP_TYPE_FACE, FP_FACE_LEN);
-    write32(roll);
+    frame_write32(roll);
 }
 
 void frame_send_display(uint8_t page, uint8_t col, const uint8_t *data, uint8_t n)

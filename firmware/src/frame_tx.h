@@ -23,9 +23,11 @@ uint16_t frame_get_seq(void);
 void frame_begin(uint8_t type, uint16_t payload_len);
 void frame_write(const uint8_t *p, uint16_t n);
 void frame_write_byte(uint8_t b);
+void frame_write32(uint32_t v); /* little-endian, as every multi-byte field */
 int frame_end(void);
 
-/* ROLL metadata: flags is 0 or FP_ROLL_FLAG_FORCED (pips forced by the 'p<n>' command). */
+/* ROLL metadata: flags is 0, FP_ROLL_FLAG_FORCED (pips forced by the 'p<n>' command) and/or FP_ROLL_FLAG_TUMBLE
+ * (a tumble face: sent before its FACE, cycles counted from the press). */
 void frame_send_roll(uint8_t pips, uint8_t angle_code, uint8_t flags, uint32_t roll, uint32_t cycles);
 
 /* FACE: opens the frame and writes the roll number; then write FP_FACE_H rows of FP_FACE_W bytes

@@ -15,9 +15,19 @@
 #define HAL_RESET_EXTERNAL 0x02u
 #define HAL_RESET_BROWNOUT 0x04u
 #define HAL_RESET_WATCHDOG 0x08u
+#define HAL_RESET_ROLL_INTERRUPTED 0x10u /* hal_roll_marker(1) was the last call before the reset */
 
-/* Clocks, UART (interrupt driven), button, watchdog off; returns HAL_RESET_* flags. */
+/* Clocks, UART (interrupt driven, pull-up on RX), button, I2C (internal pull-ups, a bus held by a slave
+ * recovered), watchdog off; returns HAL_RESET_* flags (a bootloader may have cleared the MCU's own). */
 uint8_t hal_init(void);
+
+/* Mark a roll as in progress (1) or done (0) in RAM that survives every reset but a power loss. */
+void hal_roll_marker(uint8_t in_progress);
+
+/* Supply voltage in mV, measured against the chip's internal reference; 0 if the board cannot measure it. */
+uint16_t hal_vcc_mv(void);
+/* Lowest supply in mV at which the chip is inside its speed grade at F_CPU; 0 if any supply it runs on is. */
+uint16_t hal_vcc_min_mv(void);
 
 /* Free-running CPU cycle counter (wraps after ~268 s at 16 MHz); it does not run during deep sleep. */
 uint32_t hal_cycles(void);
@@ -48,7 +58,8 @@ void hal_wdt_kick(void);
 void hal_wdt_disarm(void);
 
 /* Sleep until something happens (button edge, received byte, timer tick). deep = 1 stops the
- * clocks (lowest power): only the button or a received start bit (whose byte is lost) wakes it. */
+ * clocks and the brown-out detector (lowest power): only the button or a received start bit (whose byte
+ * is lost) wakes it. */
 void hal_sleep(uint8_t deep);
 
 #endif

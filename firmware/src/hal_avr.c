@@ -5,6 +5,7 @@
 #include <avr/io.h>
 #include <avr/sleep.h>
 #include <avr/wdt.h>
+#include <util/delay.h>
 
 #include "pins.h"
 
@@ -16,6 +17,30 @@
 #error "hal_avr.c: the button must be on INT0 or INT1"
 #endif
 #define BUTTON_ISC_SHIFT (2 * BUTTON_INT)
+
+/* TWI and USART pins are fixed in silicon (ATmega328P datasheet, 14.3.2 and 14.3.3). */
+#define TWI_PORT PORTC
+#define TWI_DDR  DDRC
+#define TWI_SDA  _BV(PC4)
+#define TWI_SCL  _BV(PC5)
+#define UART_RXD _BV(PD0)
+
+/* Supply check: the internal bandgap is 1.1 V nominal, 1.0-1.2 V from chip to chip (datasheet 28.2, VBG);
+ * calibrate one chip by building with -DVCC_BANDGAP_MV=<1100 * VCC measured / VCC reported>. */
+#ifndef VCC_BANDGAP_MV
+#define VCC_BANDGAP_MV 1100UL
+#endif
+/* Safe operating area (datasheet 28.3, speed grades): 4 MHz at 1.8 V, 10 MHz at 2.7 V, 20 MHz at 4.5 V,
+ * linear in between: 16 MHz needs 3.78 V. */
+#if F_CPU > 10000000UL
+#define VCC_MIN_MV (2700UL + (F_CPU / 1000UL - 10000UL) * 1800UL / 10000UL)
+#elif F_CPU > 4000000UL
+#define VCC_MIN_MV (1800UL + (F_CPU / 1000UL - 4000UL) * 900UL / 6000UL)
+#else
+#define VCC_MIN_MV 1800UL
+#endif
+
+#define ROLL_MARKER 0x524F4C4CUL /* "ROLL": 32 bits, so power-up garbage in RAM matches with p = 2^-32 */
 
 #define TX_SIZE 64u /* power of two; one FACE row (32 B) fits without blocking the decoder */
 #define RX_SIZE 8u  /* commands are 1-2 bytes */
@@ -31,6 +56,9 @@ static volatile uint8_t wdt_ticks;
 /* MCUSR must be read and cleared, and the watchdog stopped, before main(): after a watchdog
  * reset the watchdog stays enabled at its shortest period and would reset us again in 16 ms. */
 static uint8_t reset_flags __attribute__((section(".noinit")));
+/* Optiboot clears MCUSR before it starts the application, so after a watchdog reset the flags above are 0:
+ * this marker, also in .noinit (neither zeroed nor initialised at start-up), says a roll was cut short. */
+static uint32_t roll_marker __attribute__((section(".noinit")));
 void hal_early_init(void) __attribute__((naked, used, section(".init3")));
 void hal_early_init(void)
 {
@@ -78,6 +106,38 @@ ISR(WDT_vect)
     WDTCSR |= _BV(WDIE); /* stay in interrupt mode (simavr 1.6 clears WDIE as if WDE were set) */
 }
 
+/* A slave reset in the middle of a transfer can still hold SDA low, waiting for the clocks of a byte the
+ * master (reset with us) will never send: clock SCL 9 times (the byte and its ACK) so it lets go, then send a
+ * STOP so every slave is idle (I2C specification UM10204, 3.1.16 bus clear). Lines are driven open-drain by
+ * hand: low = output 0, released = input with the pull-up. About 100 kHz, 0.1 ms in all. */
+static void bus_line(uint8_t pin, uint8_t high)
+{
+    if (high) {
+        TWI_DDR &= (uint8_t)~pin;
+        TWI_PORT |= pin;
+    } else {
+        TWI_PORT &= (uint8_t)~pin;
+        TWI_DDR |= pin;
+    }
+    _delay_us(5);
+}
+
+static void i2c_bus_clear(void)
+{
+    uint8_t i;
+
+    TWCR = 0; /* the TWI must not own the pins */
+    bus_line(TWI_SDA, 1);
+    for (i = 0; i < 9; i++) {
+        bus_line(TWI_SCL, 0);
+        bus_line(TWI_SCL, 1);
+    }
+    bus_line(TWI_SCL, 0); /* STOP: SDA rises while SCL is high */
+    bus_line(TWI_SDA, 0);
+    bus_line(TWI_SCL, 1);
+    bus_line(TWI_SDA, 1);
+}
+
 uint8_t hal_init(void)
 {
     uint8_t f = 0;
@@ -86,9 +146,15 @@ uint8_t hal_init(void)
     if (reset_flags & _BV(EXTRF)) f |= HAL_RESET_EXTERNAL;
     if (reset_flags & _BV(BORF)) f |= HAL_RESET_BROWNOUT;
     if (reset_flags & _BV(WDRF)) f |= HAL_RESET_WATCHDOG;
+    if (roll_marker == ROLL_MARKER) f |= HAL_RESET_ROLL_INTERRUPTED;
+    roll_marker = 0;
 
     BUTTON_DDR &= (uint8_t)~_BV(BUTTON_BIT);
     BUTTON_PORT |= _BV(BUTTON_BIT); /* internal pull-up: the button shorts the pin to GND */
+    /* RXD: the USART makes it an input, but PORTD0 still switches its pull-up (datasheet 14.3.3, PD0). On a
+     * battery build the USB-serial chip is unpowered and RX would float: its pin-change wake (power-down)
+     * would then fire on noise. */
+    PORTD |= UART_RXD;
 
     /* Timer1 counts CPU cycles; its overflow count extends it to 32 bits. */
     TCCR1A = 0;
@@ -104,6 +170,10 @@ uint8_t hal_init(void)
     EICRA = (uint8_t)(1u << BUTTON_ISC_SHIFT); /* any edge: wakes the idle sleep at once */
     EIMSK = _BV(BUTTON_INT);
 
+    /* Internal pull-ups (20-50 kOhm, datasheet 28.2 RPU) on SDA/SCL: they stay on when the TWI takes the pins
+     * (21.5.1). Too weak for 400 kHz alone; display modules carry their own 4.7-10 kOhm, these only keep a
+     * bus without a module from floating. */
+    i2c_bus_clear();
     TWSR = 0;
     TWBR = (uint8_t)((F_CPU / I2C_HZ - 16UL) / 2UL);
     TWCR = _BV(TWEN);
@@ -169,6 +239,31 @@ uint32_t hal_entropy_boot(void)
         e = rotl3(e) ^ adc_noise();
     return e;
 }
+
+void hal_roll_marker(uint8_t in_progress) { roll_marker = in_progress ? ROLL_MARKER : 0; }
+
+uint16_t hal_vcc_mv(void)
+{
+    uint16_t v = 0;
+    uint8_t i;
+
+    /* The bandgap measured against AVcc: VCC = 1.1 V * 1024 / reading (datasheet 24.9.1, MUX = 1110). The
+     * first conversion after a reference change is discarded (24.5.2), and the bandgap gets 1 ms to settle
+     * (its start-up time is 40-70 us, 28.2). */
+    ADMUX = _BV(REFS0) | _BV(MUX3) | _BV(MUX2) | _BV(MUX1);
+    ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
+    _delay_ms(1);
+    for (i = 0; i < 2; i++) {
+        ADCSRA |= _BV(ADSC);
+        while (ADCSRA & _BV(ADSC)) {
+        }
+        v = ADC;
+    }
+    ADCSRA = 0;
+    return v ? (uint16_t)(VCC_BANDGAP_MV * 1024UL / v) : 0;
+}
+
+uint16_t hal_vcc_min_mv(void) { return (uint16_t)VCC_MIN_MV; }
 
 uint32_t hal_entropy_now(void) { return hal_cycles() ^ ((uint32_t)adc_noise() << 20); }
 
@@ -305,6 +400,11 @@ void hal_sleep(uint8_t deep)
         set_sleep_mode(SLEEP_MODE_IDLE);
     }
     sleep_enable();
+    /* Brown-out detector off while powered down: it alone draws ~20 uA (datasheet 28.2, I_BOD), 20x the
+     * chip's power-down current. BODS holds for 3 cycles only (10.11.2): sei runs one more instruction before
+     * any interrupt, so `sei; sleep` follows within that window. It is back on at wake-up (60 us). */
+    if (deep)
+        sleep_bod_disable();
     sei();
     sleep_cpu();
     sleep_disable();

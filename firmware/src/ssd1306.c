@@ -8,9 +8,14 @@
 static uint8_t addr;   /* 7-bit address of the display found, 0 = none */
 static uint8_t in_tx;  /* a data transaction is open */
 
-/* No 0x40 (start line; it is 0 after reset anyway): simavr 1.6's SSD1306 takes it as a 2-byte command. */
+/* The panel's RES pin sits on an RC on common modules, so a reset of the MCU alone (upload, watchdog, reset
+ * button) leaves the controller as it was: every state this driver relies on is set here, none assumed from
+ * the controller's reset values (SSD1306 datasheet 8.9 and 10.1). */
 static const uint8_t init_cmds[] GD_FLASH = {
     0xAE,       /* display off while configuring */
+    0x2E,       /* stop scrolling (10.2.3): RAM writes during a scroll may be corrupted */
+    0x40,       /* display start line 0 (10.1.6) ... */
+    0xE3,       /* ... then NOP (10.1.19): simavr 1.6's SSD1306 takes 0x40 as a 2-byte command and eats this */
     0xD5, 0x80, /* clock divide / oscillator */
     0xA8, 0x3F, /* multiplex 64 */
     0xD3, 0x00, /* display offset 0 */

@@ -12,5 +12,7 @@ void ui_idle(void);
 /* Clear what the idle screen drew where the die and the results will go. */
 void ui_roll_start(void);
 void ui_result(uint8_t pips, uint32_t roll, uint32_t ms);
+/* "BATT LOW" on the bottom line (where the next roll's time goes). */
+void ui_low_battery(void);
 
 #endif

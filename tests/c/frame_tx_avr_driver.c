@@ -8,6 +8,7 @@
 #include <avr/pgmspace.h>
 #include <avr/sleep.h>
 
+#include "frame_boot.h"
 #include "frame_tx.h"
 
 static void uart_put(uint8_t c)
@@ -67,6 +68,8 @@ int main(void)
     uart_put('\n');
     frame_send_roll(6, 255, FP_ROLL_FLAG_FORCED, 0xFFFFFFFFUL, 0xFFFFFFFFUL);
     uart_put('\n');
+    frame_send_roll(2, 200, FP_ROLL_FLAG_TUMBLE, 7, 0);
+    uart_put('\n');
     face(1);
     uart_put('\n');
     for (i = 0; i < 64; i++)
@@ -74,6 +77,11 @@ int main(void)
     frame_send_display(3, 32, page, 64);
     uart_put('\n');
     frame_send_log_P(PSTR("GenDie boot v1"));
+    uart_put('\n');
+    {
+        struct frame_boot b = {16000000UL, 115200UL, 0x1234ABCDUL, 4987, 0x11, 0, 8, 48, 192};
+        frame_send_boot(&b, PSTR("nano"), PSTR("8_8_8_8+1_angle24_bce"));
+    }
     uart_put('\n');
     frame_send_log("");
     uart_put('\n');

@@ -1,12 +1,14 @@
 /* Host driver for tests/test_frame_c.py: reads one command per line on stdin, drives firmware/src/frame_tx.c,
  * prints the bytes it sent as hex, one line per command.
  *   S seq | R pips angle flags roll cycles | F roll hex | D page col hex | L hex | X type hex | M type len hex
+ *   B f_cpu baud vcc_mv reset mode frames spin slowdown model_hash board model
  * F streams the face in FP_FACE_W-byte rows; X writes in chunks of growing size to exercise split writes;
  * M writes a payload that does not match the announced length and appends " rc=<frame_end result>". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_boot.h"
 #include "frame_tx.h"
 
 static unsigned long sent;
@@ -56,6 +58,24 @@ int main(void)
             frame_set_seq((uint16_t)a);
         } else if (cmd == 'R') {
             frame_send_roll((uint8_t)a, (uint8_t)b, (uint8_t)c, (uint32_t)d, (uint32_t)e);
+        } else if (cmd == 'B') {
+            struct frame_boot bt;
+            unsigned long v[9];
+            char board[16], model[64];
+
+            if (sscanf(line + 1, "%lu %lu %lu %lu %lu %lu %lu %lu %lu %15s %63s", &v[0], &v[1], &v[2], &v[3],
+                       &v[4], &v[5], &v[6], &v[7], &v[8], board, model) != 11)
+                return 2;
+            bt.f_cpu = (uint32_t)v[0];
+            bt.baud = (uint32_t)v[1];
+            bt.vcc_mv = (uint16_t)v[2];
+            bt.reset = (uint8_t)v[3];
+            bt.mode = (uint8_t)v[4];
+            bt.tumble_frames = (uint8_t)v[5];
+            bt.tumble_spin = (uint8_t)v[6];
+            bt.tumble_slowdown = (uint8_t)v[7];
+            bt.model_hash = (uint32_t)v[8];
+            frame_send_boot(&bt, board, model);
         } else if (cmd == 'F') {
             n = unhex(arg(line, 2));
             frame_face_begin((uint32_t)a);

@@ -1,9 +1,14 @@
 /* Host driver for firmware/src/roll.c: mixes the seeds given on the command line, then draws N rolls.
- * Prints the 6 pip counts on one line, then the 256 angle-code counts on the next. */
+ * Prints the 6 pip counts on one line, then the 256 angle-code counts on the next.
+ * Built with -DWITH_TUMBLE, each roll is followed by its tumble exactly as main.c does it (one PRNG word seeds
+ * the tumble's own generator), so the test sees the roll path the firmware runs. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "roll.h"
+#ifdef WITH_TUMBLE
+#include "tumble.h"
+#endif
 
 int main(int argc, char **argv)
 {
@@ -19,8 +24,17 @@ int main(int argc, char **argv)
         uint8_t p = roll_pips();
         if (p < 1 || p > 6)
             return 1;
+        uint8_t code = roll_angle();
         pips[p - 1]++;
-        angles[roll_angle()]++;
+        angles[code]++;
+#ifdef WITH_TUMBLE
+        {
+            struct tumble t;
+            tumble_start(&t, TUMBLE_FRAMES, p, code, roll_next());
+            while (tumble_next(&t)) {
+            }
+        }
+#endif
     }
     for (i = 0; i < 6; i++)
         printf("%lu%c", pips[i], i == 5 ? '\n' : ' ');
