@@ -296,6 +296,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="TEST build: the decoder replaced by a drawn die (make -C firmware nano-testpattern)")
     ap.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus")
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulated press timing")
+    ap.add_argument("--board", choices=("nano", "ch32v003"), default="nano",
+                    help="nano (simavr) or ch32v003 (host_tools/ch32_die.py: Unicorn, cycles are estimates)")
     ap.add_argument("--write-benchmarks", action="store_true",
                     help="write this run's figures into the firmware section of docs/benchmarks.md")
     a = ap.parse_args(argv)
@@ -307,6 +309,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error(f"--png {a.png}: {a.png.parent} is not a directory")
     if a.write_benchmarks and (a.test_pattern or a.elf or a.pips or a.no_display):
         ap.error("--write-benchmarks measures the default build: no --test-pattern, --elf, --pips or --no-display")
+    if a.board == "ch32v003" and (a.test_pattern or a.write_benchmarks):
+        ap.error("--board ch32v003 has no --test-pattern or --write-benchmarks")
     return a
 
 
@@ -357,6 +361,9 @@ def write_benchmarks(block: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    if a.board == "ch32v003":
+        from host_tools import ch32_die
+        return ch32_die.run_cli(a)
     try:
         elf = a.elf or build_firmware("nano-testpattern" if a.test_pattern else "nano")
         script, marks = press_script(a.presses, a.seed, a.pips)
