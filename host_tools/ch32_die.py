@@ -52,7 +52,7 @@ def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) 
     raw = {"uart": bytes(chip.uart_out).hex(), "vram": chip.oled.ram.hex() if chip.oled else "",
            "marks": marks, "crashed": bool(crashed or chip.faults), "crash_reason": crashed or chip.faults,
            "display": display, "ramend": RAM + RAM_SIZE - 1, "stack_lowest": RAM + RAM_SIZE - sim.peak_stack(),
-           "watchdog_resets": getattr(sim, "watchdog_resets", 0)}
+           "watchdog_resets": sim.watchdog_resets}
     frames, _ = fp.decode_all(bytes(chip.uart_out))
     res = vd.SimResult(raw, frames, {"flash": e.flash_bytes, "sram_static": e.static_ram})
     faces = {}

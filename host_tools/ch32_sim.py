@@ -11,7 +11,7 @@ at block boundaries (mtvec mode 3: the table holds handler addresses); WFI sleep
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
@@ -27,21 +27,15 @@ WFI, CSRW_INTSYSCR = 0x10500073, 0x80405073  # `csrwi 0x804, 0`: a QingKe CSR Un
 
 
 def instr_cycles(code: bytes) -> int:
-    """Timing-model cycles of a straight run of instructions (the block's taken-branch penalty is added apart)."""
+    """Timing-model cycles of a straight run of instructions (the block's taken-branch penalty is added apart):
+    32-bit instructions 2 (loads and stores included), 16-bit 1, 16-bit loads/stores (c.lw, c.sw, c.lwsp, c.swsp) 2."""
     i = cyc = 0
     while i < len(code):
         h = code[i] | code[i + 1] << 8
-        if h & 3 == 3:  # 32-bit
-            op = h & 0x7F
-            cyc += 2
-            i += 4
+        if h & 3 == 3:
+            cyc, i = cyc + 2, i + 4
         else:
-            q, f3 = h & 3, h >> 13
-            cyc += 2 if (q in (0, 2) and f3 in (2, 6)) else 1  # c.lw/c.sw/c.lwsp/c.swsp
-            i += 2
-            continue
-        if op in (0x03, 0x23):  # loads, stores
-            cyc += 0  # already 2
+            cyc, i = cyc + (2 if h & 3 in (0, 2) and h >> 13 in (2, 6) else 1), i + 2
     return cyc
 
 
@@ -65,17 +59,6 @@ class Elf:
             size = {s.name: s["sh_size"] for s in e.iter_sections()}
         return cls(Path(path), image, syms, size.get(".text", 0) + size.get(".data", 0),
                    size.get(".data", 0) + size.get(".bss", 0))
-
-
-@dataclass
-class Run:
-    """What a simulation produced: UART bytes, display RAM per mark, cycles, memory."""
-    uart: bytes = b""
-    marks: list[dict] = field(default_factory=list)
-    crashed: str | None = None
-    watchdog_resets: int = 0
-    peak_stack: int = 0
-    vram: bytes = b""
 
 
 class Ch32:
@@ -102,7 +85,7 @@ class Ch32:
                 uc.hook_add(UC_HOOK_CODE, self._special, begin=addr, end=addr)
         self.paint_from = elf.symbols.get("__bss_end", RAM)
         uc.mem_write(self.paint_from, bytes([PAINT]) * (RAM + RAM_SIZE - self.paint_from))
-        self.pc = 0
+        self.pc = self.watchdog_resets = 0
         self.vectors = elf.symbols["_start"]
 
     # ---- hooks ------------------------------------------------------------------------------------------------
@@ -200,7 +183,7 @@ class Ch32:
             except _WatchdogReset:
                 self.chip.reset(watchdog=True)
                 self.uc.reg_write(rv.UC_RISCV_REG_MSTATUS, 0)
-                self.pc, self.watchdog_resets = 0, getattr(self, "watchdog_resets", 0) + 1
+                self.pc, self.watchdog_resets = 0, self.watchdog_resets + 1
                 continue
             except UcError as e:
                 raise SimCrash(f"CPU fault at {self.uc.reg_read(rv.UC_RISCV_REG_PC):#x}: {e}") from None
