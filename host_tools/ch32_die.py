@@ -11,6 +11,7 @@ time the firmware configured (CKCFGR), so press -> display includes it; all cycl
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,18 @@ from host_tools.ch32_sim import RAM, RAM_SIZE, Ch32, Elf, SimCrash
 
 BOARD = board("ch32v003")
 CYCLES_PER_US = BOARD.f_cpu / 1e6
+DOC = vd.ROOT / "docs" / "ch32v003.md"
+
+
+def print_and_write(name: str, body: str, write: bool) -> None:
+    """Print a figures block; with write, replace the block between docs/ch32v003.md's `<!-- name:start/end -->`."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body}\n{end}"
+    print(block)
+    if write:
+        text = DOC.read_text()
+        DOC.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+                       if start in text else text.rstrip("\n") + "\n\n" + block + "\n")
 
 
 def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) -> vd.SimResult:
@@ -52,7 +65,8 @@ def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) 
     raw = {"uart": bytes(chip.uart_out).hex(), "vram": chip.oled.ram.hex() if chip.oled else "",
            "marks": marks, "crashed": bool(crashed or chip.faults), "crash_reason": crashed or chip.faults,
            "display": display, "ramend": RAM + RAM_SIZE - 1, "stack_lowest": RAM + RAM_SIZE - sim.peak_stack(),
-           "watchdog_resets": sim.watchdog_resets}
+           "watchdog_resets": sim.watchdog_resets,
+           "standby_entries": sim.standby_entries}
     frames, _ = fp.decode_all(bytes(chip.uart_out))
     res = vd.SimResult(raw, frames, {"flash": e.flash_bytes, "sram_static": e.static_ram})
     faces = {}

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from gendie.budgets import CH32_FLASH_BYTES
 from gendie.cli import Parser, run
+from host_tools import ch32_die
 from host_tools import virtual_die as vd
 
-DOC = vd.ROOT / "docs" / "ch32v003.md"
-START, END = "<!-- ch32_flash:start -->", "<!-- ch32_flash:end -->"
 # An input section in the map: name, then (maybe on the next line) address, size and the object or archive(member).
 INPUT = re.compile(r"^ (\.[\w.$]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", re.M)
 
@@ -73,13 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", action="store_true", help="also write the table into docs/ch32v003.md")
     a = p.parse_args(argv)
     elf = vd.build_firmware("ch32v003")
-    block = f"{START}\n`make -C firmware ch32v003`, from its linker map (`python host_tools/ch32_flash.py --write`):\n\n" \
-            f"{table(elf)}\n\n{weight_symbols(elf)}\n{END}"
-    print(block)
-    if a.write:
-        text = DOC.read_text()
-        DOC.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-                       if START in text else text.rstrip("\n") + "\n\n" + block + "\n")
+    ch32_die.print_and_write("ch32_flash", "`make -C firmware ch32v003`, from its linker map "
+                             f"(`python host_tools/ch32_flash.py --write`):\n\n{table(elf)}\n\n{weight_symbols(elf)}",
+                             a.write)
     return 0
 
 

@@ -27,8 +27,6 @@ OPTIONS = {  # name -> extra CFLAGS (see mul8.h)
     "libgcc __mulsi3 (plain `*`)": "-DGD_MUL_LIBGCC",
 }
 OUT = vd.ROOT / "build" / "ch32_mul"
-DOC = vd.ROOT / "docs" / "ch32v003.md"
-START, END = "<!-- ch32_mul_study:start -->", "<!-- ch32_mul_study:end -->"
 
 
 def measure(name: str, flags: str, pips: int = 3, code: int = 77) -> dict:
@@ -67,14 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(n, f) for n, f in OPTIONS.items()]
     if any(not np.array_equal(r["face"], rows[0]["face"]) for r in rows):
         raise ValueError("the options dumped different faces: a multiply is not exact")
-    block = f"{START}\nModel `{json.loads(vd.MEMORY_PLAN.read_text())['model']}`, " \
-            f"{vd.macs_per_face():,} MACs per face, one forced face (`python host_tools/ch32_mul_study.py --write`); " \
-            f"all options dumped the same face, bit for bit.\n\n{table(rows)}\n{END}"
-    print(block)
-    if a.write:
-        text = DOC.read_text()
-        DOC.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-                       if START in text else text.rstrip("\n") + "\n\n" + block + "\n")
+    ch32_die.print_and_write("ch32_mul_study", f"Model `{json.loads(vd.MEMORY_PLAN.read_text())['model']}`, "
+                             f"{vd.macs_per_face():,} MACs per face, one forced face "
+                             "(`python host_tools/ch32_mul_study.py --write`); all options dumped the same face, "
+                             f"bit for bit.\n\n{table(rows)}", a.write)
     return 0
 
 

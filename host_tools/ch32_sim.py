@@ -24,6 +24,7 @@ FLASH, RAM, RAM_SIZE = 0x0000_0000, 0x2000_0000, 2048
 PERIPH, PERIPH_SIZE, CORE, CORE_SIZE = 0x4000_0000, 0x24000, 0xE000_E000, 0x2000
 PAINT = 0xA5
 WFI, CSRW_INTSYSCR = 0x10500073, 0x80405073  # `csrwi 0x804, 0`: a QingKe CSR Unicorn does not know
+C_J_SELF = 0xA001  # `c.j .`, an endless loop (a hang, a stray trap): time jumps to the next event, as it would pass
 
 
 def instr_cycles(code: bytes) -> int:
@@ -79,13 +80,13 @@ class Ch32:
         self.stop_at = 0
         self.asleep = False
         uc.hook_add(UC_HOOK_BLOCK, self._block)
-        for addr in range(0, flash_size - 3, 2):  # the few special instructions, found once in the image
+        for addr in range(0, elf.flash_bytes, 2):  # the few special instructions, found once in the image
             w = int.from_bytes(self.flash[addr:addr + 4], "little")
-            if w in (WFI, CSRW_INTSYSCR) and addr < elf.flash_bytes:
+            if w in (WFI, CSRW_INTSYSCR) or w & 0xFFFF == C_J_SELF:
                 uc.hook_add(UC_HOOK_CODE, self._special, begin=addr, end=addr)
         self.paint_from = elf.symbols.get("__bss_end", RAM)
         uc.mem_write(self.paint_from, bytes([PAINT]) * (RAM + RAM_SIZE - self.paint_from))
-        self.pc = self.watchdog_resets = 0
+        self.pc = self.watchdog_resets = self.standby_entries = 0
         self.vectors = elf.symbols["_start"]
 
     # ---- hooks ------------------------------------------------------------------------------------------------
@@ -140,11 +141,17 @@ class Ch32:
             self.uc.reg_write(rv.UC_RISCV_REG_PC, handler)
 
     def _special(self, uc, addr, size, _):
-        if int.from_bytes(self.flash[addr:addr + 4], "little") == CSRW_INTSYSCR:
+        word = int.from_bytes(self.flash[addr:addr + 4], "little")
+        chip = self.chip
+        if word == CSRW_INTSYSCR:
             uc.reg_write(rv.UC_RISCV_REG_PC, addr + 4)
             return
-        chip = self.chip
+        if word & 0xFFFF == C_J_SELF:  # spins until an interrupt or the watchdog: skip to the next event
+            chip.now = max(chip.now, min(chip.next_event(), self.stop_at))
+            self.next_check = 0
+            return
         deep = bool(chip.reg(0xE000ED10) & 4 and chip.reg(0x40007000) & 2)
+        self.standby_entries += deep and not chip.standby
         chip.standby = deep
         while not chip.pending_irqs():  # WFI: asleep until an enabled interrupt is pending (MIE does not matter)
             t = chip.next_event()

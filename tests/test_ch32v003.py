@@ -91,3 +91,21 @@ def test_virtual_die_cli_board_ch32v003(tmp_path, capsys):
     assert vd.main(["--board", "ch32v003", "--pips", "4", "--png", str(png)]) == 0
     out = capsys.readouterr().out
     assert "roll 1: pips 4" in out and "per MAC" in out and png.stat().st_size > 0
+
+
+def test_watchdog_reset_and_wake_from_standby():
+    """TEST build: `h` hangs with the watchdog armed -> IWDG reset after ~2 s, logged; then the display times out,
+    the chip enters standby, and a button press wakes it (EXTI0) for a full roll."""
+    from host_tools import ch32_die, virtual_die as vd
+    r = make("ch32v003-test")
+    assert r.returncode == 0, r.stderr
+    s = vd.Script().run(400).uart(b"h").run(2500)
+    s.mark()
+    s.run(31_000)  # DISPLAY_TIMEOUT_MS (30 s), then standby
+    s.button(True).run(100).button(False).quiet(30, 3000)
+    res = ch32_die.simulate(FW / "build" / "ch32v003-test" / "firmware.elf", s)
+    logs = [f.fields()["text"] for f in res.frames if f.type_name == "LOG"]
+    assert res.raw["watchdog_resets"] == 1 and not res.raw["crashed"], res.raw["crash_reason"]
+    assert logs == ["GenDie: ready", "GenDie: reset by the watchdog, back to idle"]
+    assert res.raw["standby_entries"] >= 1
+    assert len(res.rolls) == 1 and res.rolls[0]["face"] is not None and not res.rolls[0]["forced"]
