@@ -147,7 +147,7 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
             "static void px0(uint8_t y, uint8_t x, uint8_t *out)", "{", "    uint8_t c, k;",
             f"    for (c = 0; c < {lv[0].c}; c++) {{", "        uint16_t j = (uint16_t)(c * 16u + y * 4u + x);",
             f"        {CTYPE[L0.acc_type]} acc = {rd0}(&gd_b0[gd_pi][j]);",
-            f"        for (k = 0; k < {L0.ci}; k++)", "            acc += (int16_t)(gd_rd_i8(&gd_w0[j][k]) * gd_t[k]);",
+            f"        for (k = 0; k < {L0.ci}; k++)", "            acc += gd_mul_s8s8(gd_t[k], gd_rd_i8(&gd_w0[j][k]));",
             "        out[c] = rq(acc, gd_rd_i8(&gd_s0[j]));", "    }", "#ifdef GD_COUNT_MACS",
             f"    gd_macs[0] += {lv[0].c * L0.ci}u;", "#endif", "}", ""]
     getters, bases = {0: "px0"}, {0: "gd_fcs[0]"}

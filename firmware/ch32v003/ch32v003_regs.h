@@ -20,8 +20,6 @@
 #define RCC_SWS_MASK   (3u << 2)
 #define RCC_SWS_PLL    (2u << 2)
 #define RCC_HPRE_MASK  (15u << 4)   /* AHB prescaler; 0000 = HCLK is SYSCLK (the reset value divides) */
-#define RCC_ADCPRE_MASK (31u << 11)
-#define RCC_ADCPRE_DIV8 (0x13u << 11) /* 48 MHz / 8 = 6 MHz (ADC clock <= 24 MHz) */
 #define RCC_PLLSRC_HSE (1u << 16)   /* 0 = HSI; the PLL multiplies by 2, fixed */
 #define RCC_APB2PCENR  REG32(0x40021018u)
 #define RCC_AFIOEN     (1u << 0)

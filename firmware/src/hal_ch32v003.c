@@ -35,8 +35,7 @@ static inline void irq_on(void) { __asm__ volatile("csrs mstatus, 8" ::: "memory
 void clock_init_48mhz(void)
 {
     FLASH_ACTLR = (FLASH_ACTLR & ~FLASH_LATENCY_MASK) | FLASH_LATENCY_1; /* before the clock goes above 24 MHz */
-    RCC_CFGR0 &= ~(RCC_HPRE_MASK | RCC_PLLSRC_HSE | RCC_ADCPRE_MASK);     /* HCLK = SYSCLK, PLL input = HSI */
-    RCC_CFGR0 |= RCC_ADCPRE_DIV8;
+    RCC_CFGR0 &= ~(RCC_HPRE_MASK | RCC_PLLSRC_HSE); /* HCLK = SYSCLK, PLL input = HSI; ADC: reset /2 = 24 MHz */
     RCC_CTLR |= RCC_HSION | RCC_PLLON;
     while (!(RCC_CTLR & RCC_PLLRDY)) {
     }

@@ -55,4 +55,15 @@ GD_MUL_ATTR int16_t gd_mul_u8s8(uint8_t a, int8_t w)
 }
 #endif
 
+/* int8 x int8 (the FC layer's condition values times its weights), through the same primitive on every chip:
+ * a * w = (a + 128) * w - 128 * w, with a + 128 in 0..255; exact, and no libgcc call on RV32EC. */
+static inline int16_t gd_mul_s8s8(int8_t a, int8_t w)
+{
+#if defined(__riscv)
+    return (int16_t)(gd_mul_u8s8((uint8_t)(a + 128), w) - (int16_t)(w * 128));
+#else
+    return (int16_t)(a * w);
+#endif
+}
+
 #endif

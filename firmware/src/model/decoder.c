@@ -46,7 +46,7 @@ static void px0(uint8_t y, uint8_t x, uint8_t *out)
         uint16_t j = (uint16_t)(c * 16u + y * 4u + x);
         gd_acc24 acc = gd_rd_i32(&gd_b0[gd_pi][j]);
         for (k = 0; k < 4; k++)
-            acc += (int16_t)(gd_rd_i8(&gd_w0[j][k]) * gd_t[k]);
+            acc += gd_mul_s8s8(gd_t[k], gd_rd_i8(&gd_w0[j][k]));
         out[c] = rq(acc, gd_rd_i8(&gd_s0[j]));
     }
 #ifdef GD_COUNT_MACS
