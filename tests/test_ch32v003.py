@@ -58,7 +58,8 @@ def test_decoder_macs_call_no_libgcc_multiply(elf):
     for f in mul:  # out of line: the primitive itself; inline: nothing to check beyond the instruction test
         assert "__mulsi3" not in f and "__div" not in f
     src = (FW / "src" / "model" / "decoder.c").read_text()
-    assert src.count("gd_mul_u8s8(") >= 8 * 4 and not re.search(r"acc \+= \(int16_t\)\(gd_rd_i8_inc", src)
+    macs = re.findall(r"^\s*(?:acc|s) \+= (.*);$", src, re.M)
+    assert len(macs) >= 8 * 4 and all(m.startswith(("gd_mul_u8s8(", "gd_mul_s8s8(")) for m in macs), set(macs)
 
 
 def test_sram_and_press_to_display(elf):
