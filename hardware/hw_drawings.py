@@ -41,7 +41,8 @@ def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
     p = pm["boards"][board]["pins"]
     c = pm["common"]
     bp = {k: v["board_pin"] for k, v in p.items()}
-    pins_of, title, vdd, uart_to = ART[board]
+    _, title, vdd, uart_to = ART[board]
+    chip = title.split("\n")[0].split()[-1]  # "Nano", "CH32V003F4P6"
     side = lambda k, s, label=None, slot=None: elm.IcPin(  # noqa: E731
         name=label or bp[k], pin=_pin_no(bp[k], board), side=s, anchorname=k, slot=slot)
     prog = [side("swio", "bottom", f"{bp['swio']}/SWIO", "4/4")] if "swio" in p else []
@@ -89,7 +90,8 @@ def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
         _note(d, (box.xmin, box.ymin - 0.4), "\n".join([
             f"GenDie schematic (board: {board}) - generated from hardware/pinmap.json",
             f"SW1: {bp['button']} to GND; internal pull-up, active low, wakes on {p['button']['irq']}.",
-            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module. Unused {title.split(chr(10))[0].split()[-1]} pins: not connected.",
+            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module. "
+            f"Unused {chip} pins: not connected.",
             "SW2/BT1 optional: switch the battery off while USB is plugged in.",
         ]), 10)
         return d.get_imagedata(fmt)

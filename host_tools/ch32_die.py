@@ -62,6 +62,8 @@ def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) 
                               "vram": chip.oled.ram.hex() if chip.oled else ""})
     except SimCrash as err:
         crashed = str(err)
+    if sim.beyond_sram():
+        crashed = crashed or "wrote beyond the 2 KB of SRAM"
     raw = {"uart": bytes(chip.uart_out).hex(), "vram": chip.oled.ram.hex() if chip.oled else "",
            "marks": marks, "crashed": bool(crashed or chip.faults), "crash_reason": crashed or chip.faults,
            "display": display, "ramend": RAM + RAM_SIZE - 1, "stack_lowest": RAM + RAM_SIZE - sim.peak_stack(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
-from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_MODE_RISCV32, Uc, UcError
+from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_MODE_RISCV32, UC_PROT_EXEC, UC_PROT_READ, Uc, UcError
 from unicorn import riscv_const as rv
 
 from host_tools.ch32_periph import Chip
@@ -75,6 +75,7 @@ class Ch32:
             if a < RAM:
                 uc.mem_write(a, d)
         self.flash = bytes(uc.mem_read(FLASH, flash_size))
+        uc.mem_protect(FLASH, flash_size, UC_PROT_READ | UC_PROT_EXEC)  # a store to flash faults, as on the chip
         self.cost: dict[int, int] = {}
         self.prev_end = -1
         self.stop_at = 0
@@ -85,7 +86,7 @@ class Ch32:
             if w in (WFI, CSRW_INTSYSCR) or w & 0xFFFF == C_J_SELF:
                 uc.hook_add(UC_HOOK_CODE, self._special, begin=addr, end=addr)
         self.paint_from = elf.symbols.get("__bss_end", RAM)
-        uc.mem_write(self.paint_from, bytes([PAINT]) * (RAM + RAM_SIZE - self.paint_from))
+        uc.mem_write(self.paint_from, bytes([PAINT]) * (RAM + 4096 - self.paint_from))  # past the 2 KB too
         self.pc = self.watchdog_resets = self.standby_entries = 0
         self.vectors = elf.symbols["_start"]
 
@@ -197,6 +198,10 @@ class Ch32:
             self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
             if self.chip.unmodelled:
                 raise SimCrash(f"unmodelled registers: {sorted(hex(a) for a in self.chip.unmodelled)}")
+
+    def beyond_sram(self) -> bool:
+        """True if anything was written above the chip's 2 KB (mapped only because pages are 4 KB)."""
+        return bytes(self.uc.mem_read(RAM + RAM_SIZE, 4096 - RAM_SIZE)) != bytes([PAINT]) * (4096 - RAM_SIZE)
 
     def peak_stack(self) -> int:
         ram = bytes(self.uc.mem_read(self.paint_from, RAM + RAM_SIZE - self.paint_from))
