@@ -110,3 +110,16 @@ def test_watchdog_reset_and_wake_from_standby():
     assert logs == ["GenDie: ready", "GenDie: reset by the watchdog, back to idle"]
     assert res.raw["standby_entries"] >= 1
     assert len(res.rolls) == 1 and res.rolls[0]["face"] is not None and not res.rolls[0]["forced"]
+
+
+def test_flash_and_profile_tools_account_for_the_image(elf, capsys):
+    """ch32_flash.py sums the map to exactly the image size; ch32_profile.py's shares cover one face."""
+    from host_tools import ch32_flash, ch32_profile
+    from host_tools.ch32_sim import Elf
+    rows, placed = ch32_flash.flash_by_source(elf.with_suffix(".map"))
+    flash = Elf.load(elf).flash_bytes
+    assert 0 <= flash - placed < 64 and sum(d["code"] + d["data"] for d in rows.values()) == placed
+    assert rows["src/model/decoder_weights.c"]["code"] == 0 and rows["src/hal_ch32v003.c"]["code"] > 0
+    assert ch32_profile.main(["--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| `gd_mul_u8s8` |" in out or "| `px" in out
