@@ -122,15 +122,20 @@ def wiring(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
     p = pm["boards"][board]["pins"]
     step, h = 0.8, 5.0
     # Both GND and both RESET pins carry the same name on the board itself.
-    shown = [{"GND2": "GND", "RESET2": "RESET"}.get(n, n) for n in NANO_PINS]
+    shown = [{"GND2": "GND", "RESET2": "RESET"}.get(n, n) for n in ART[board][0]]
+    half = len(shown) // 2
     with schemdraw.Drawing(show=False, canvas=backend) as d:
         d.config(fontsize=10, lw=1.5, bgcolor="white")
-        # Nano seen from above (components up), USB to the right: top row pins 30..16, bottom row 1..15.
-        w = step * 16
+        # Seen from above (components up), pin 1 bottom left: top row pins n..n/2+1, bottom row 1..n/2.
+        w = step * (half + 1)
         d.add(elm.Rect((0, 0), (w, h), fill="#e8f0fa").at((0, 0)))
-        d.add(elm.Rect((w - 0.5, h / 2 - 0.6), (w + 0.6, h / 2 + 0.6), fill="#cccccc").at((0, 0)))
-        d.add(elm.Label().at((w / 2, h / 2)).label("A1  Arduino Nano, top view, USB on the right", fontsize=10))
-        pins = _header(d, step, h - 0.6, shown[29:14:-1], step, True) + _header(d, step, 0.6, shown[:15], step, False)
+        if ART[board][0] is NANO_PINS:  # its USB socket
+            d.add(elm.Rect((w - 0.5, h / 2 - 0.6), (w + 0.6, h / 2 + 0.6), fill="#cccccc").at((0, 0)))
+        title = ("A1  Arduino Nano, top view, USB on the right" if ART[board][0] is NANO_PINS
+                 else f"{ART[board][1].split(chr(10))[0]} (pins as on the TSSOP-20 chip), top view")
+        d.add(elm.Label().at((w / 2, h / 2)).label(title, fontsize=10))
+        pins = _header(d, step, h - 0.6, shown[:half - 1:-1], step, True) + \
+            _header(d, step, 0.6, shown[:half], step, False)
         order = pm["oled_module"]["pin_order"]
         ox, oy = 3.5, h + 5.0
         d.add(elm.Rect((ox - 0.8, oy), (ox + 0.8 * len(order) + 0.8, oy + 3.2), fill="#1a1a2e").at((0, 0)))

@@ -105,6 +105,7 @@ def render_all(pm: dict, readme: str) -> dict[str, bytes]:
         "hardware/schematic.svg": _svg(hw_drawings.schematic(pm)),
         "hardware/wiring.svg": _svg(hw_drawings.wiring(pm)),
         "hardware/schematic-ch32v003.svg": _svg(hw_drawings.schematic(pm, board="ch32v003")),
+        "hardware/wiring-ch32v003.svg": _svg(hw_drawings.wiring(pm, board="ch32v003")),
         README: readme.encode(),
     }
 
