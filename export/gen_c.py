@@ -128,7 +128,7 @@ def _px_fn(qm: QModel, plan: Plan, k: int, getter: str, scratch: bool, base: str
               else f"            const int8_t *w = wc + (uint16_t)tp[i] * {L.ci}u;"),
              f"            const uint8_t *p = {base} + (uint16_t)in[i] * {lv[k - 1].c}u;",
              "            /* unrolled over the input channels; |int8 * uint8| <= 32385 fits int16 */"] + [
-             "            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));"] * L.ci + [
+             "            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));"] * L.ci + [
              "        }", f"        out[co] = rq(acc, gd_rd_i8(&gd_s{k}[co]));", "    }",
              "#ifdef GD_COUNT_MACS", f"    gd_macs[{k}] += (uint32_t)n * {L.ci}u * {L.co}u;", "#endif", "}", ""]
     return body
@@ -147,7 +147,7 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
             "static void px0(uint8_t y, uint8_t x, uint8_t *out)", "{", "    uint8_t c, k;",
             f"    for (c = 0; c < {lv[0].c}; c++) {{", "        uint16_t j = (uint16_t)(c * 16u + y * 4u + x);",
             f"        {CTYPE[L0.acc_type]} acc = {rd0}(&gd_b0[gd_pi][j]);",
-            f"        for (k = 0; k < {L0.ci}; k++)", "            acc += (int16_t)(gd_rd_i8(&gd_w0[j][k]) * gd_t[k]);",
+            f"        for (k = 0; k < {L0.ci}; k++)", "            acc += gd_mul_s8s8(gd_t[k], gd_rd_i8(&gd_w0[j][k]));",
             "        out[c] = rq(acc, gd_rd_i8(&gd_s0[j]));", "    }", "#ifdef GD_COUNT_MACS",
             f"    gd_macs[0] += {lv[0].c * L0.ci}u;", "#endif", "}", ""]
     getters, bases = {0: "px0"}, {0: "gd_fcs[0]"}
@@ -223,7 +223,7 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
                f"                    const int8_t *w = &gd_w{n}[0][ky * 3 + kx][0];",
                f"                    {CTYPE[at]} s = 0;", f"                    if (xx >= {W})",
                "                        continue;", f"                    for (ci = 0; ci < {Ln.ci}; ci++)",
-               "                        s += (int16_t)(gd_rd_i8(w + ci) * gd_e[ci]);",
+               "                        s += gd_mul_u8s8(gd_e[ci], gd_rd_i8(w + ci));",
                f"                    ps_set({m3('yy')}, xx, ps_get({m3('yy')}, xx) + s);",
                "#ifdef GD_COUNT_MACS", f"                    gd_macs[{n}] += {Ln.ci}u;", "#endif",
                "                }", "            }", "        }", "        if (y >= 1)",
@@ -237,7 +237,8 @@ def decoder_c(qm: QModel, plan: Plan) -> str:
            f"/* Depth-first decoder for {qm.cfg.name}: plan {st_desc}, output {plan.output.value}.",
            " * Each level is reached through a getter returning one pixel's channels, computed on a miss (see",
            " * export/plan.py); buffers are static, sizes in memory_plan.json. */",
-           "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', '#include "requant.h"', "",
+           "#include <stdint.h>", "", '#include "decoder.h"', '#include "decoder_weights.h"', '#include "requant.h"',
+           '#include "engine/mul8.h"', "",
            "#ifdef GD_COUNT_MACS", "uint32_t gd_macs[GD_NLAYERS]; /* host test hook: MACs per layer, incl. recompute */",
            "#endif", "",
            "/* One frame per layer: inlined into one function, the AVR frame passes 64 B and every local costs a",

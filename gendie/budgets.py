@@ -16,3 +16,8 @@ TUMBLE_MIN_FRAMES = 8            # generated tumble faces before the landed one
 
 # The frame code alone (firmware/src/frame_tx.c).
 FRAME_TX_FLASH_BYTES = 1024
+
+# The CH32V003 firmware (RV32EC, no multiplier; docs/ch32v003.md).
+CH32_FLASH_BYTES = 16 * 1024     # .text + .data: the whole chip, weights, font and UI included
+CH32_SRAM_BYTES = 2 * 1024       # static (.data + .bss) + peak stack: the whole chip
+CH32_PRESS_TO_DISPLAY_S = 0.2    # goal: button press -> last display byte of the face at 48 MHz (simulated estimate)

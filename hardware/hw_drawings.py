@@ -14,9 +14,19 @@ COLOURS = {"black": "#222222", "red": "#d62728", "yellow": "#e6b800", "blue": "#
            "green": "#2ca02c", "white": "#999999", "orange": "#ff7f0e"}
 
 
-def _pin_no(board_pin: str) -> str:
-    """KiCad Arduino_Nano pad number of a header pin (the first, for GND)."""
-    return str(NANO_PINS.index(board_pin) + 1)
+# CH32V003F4P6, TSSOP-20, pins 1..20 (datasheet pinout; PD1 is also SWIO, PD7 NRST).
+CH32V003F4P6_PINS = ["PD4", "PD5", "PD6", "PD7", "PA1", "PA2", "VSS", "PD0", "VDD", "PC0",
+                     "PC1", "PC2", "PC3", "PC4", "PC5", "PC6", "PC7", "PD1", "PD2", "PD3"]
+# Per board: the chip's pin list (pad numbers), its label, the supply name, where the UART goes.
+ART = {"nano": (NANO_PINS, "A1  Arduino Nano\nATmega328P\n16 MHz, 5 V", "+5V", "to the on-board USB-serial chip"),
+       "uno": (NANO_PINS, "A1  Arduino Uno\nATmega328P\n16 MHz, 5 V", "+5V", "to the on-board USB-serial chip"),
+       "ch32v003": (CH32V003F4P6_PINS, "U1  CH32V003F4P6\nRV32EC, 48 MHz\n3.3-5 V", "VDD",
+                    "to a USB-serial adapter (e.g. the WCH-LinkE's)")}
+
+
+def _pin_no(board_pin: str, board: str = "nano") -> str:
+    """Pad number of a pin: KiCad Arduino_Nano header pin (the first, for GND), or the chip's package pin."""
+    return str(ART[board][0].index(board_pin) + 1)
 
 
 def _note(d: schemdraw.Drawing, xy: tuple[float, float], text: str, size: float = 10) -> None:
@@ -24,25 +34,31 @@ def _note(d: schemdraw.Drawing, xy: tuple[float, float], text: str, size: float 
 
 
 def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
-    """The circuit as a schematic: Nano A1, OLED DS1, button SW1, battery BT1 with switch SW2."""
+    """The circuit as a schematic: the board (Nano A1, or the bare CH32V003 U1 with its SWIO programming pin),
+    OLED DS1, button SW1, battery BT1 with switch SW2."""
     backend = "svg" if fmt == "svg" else "matplotlib"
     schemdraw.use(backend)
     p = pm["boards"][board]["pins"]
     c = pm["common"]
     bp = {k: v["board_pin"] for k, v in p.items()}
+    _, title, vdd, uart_to = ART[board]
+    chip = title.split("\n")[0].split()[-1]  # "Nano", "CH32V003F4P6"
+    avr = pm["boards"][board]["family"] == "avr"  # the internal pull-ups and the speed-grade cut-off are the AVR firmware's
     side = lambda k, s, label=None, slot=None: elm.IcPin(  # noqa: E731
-        name=label or bp[k], pin=_pin_no(bp[k]), side=s, anchorname=k, slot=slot)
+        name=label or bp[k], pin=_pin_no(bp[k], board), side=s, anchorname=k, slot=slot)
+    prog = [side("swio", "bottom", f"{bp['swio']}/SWIO", "4/4")] if "swio" in p else []
+    tx_rx = ("1/4", "2/4") if prog else ("2/4", "4/4")
     with schemdraw.Drawing(show=False, canvas=backend) as d:
         d.config(fontsize=11, unit=2.5, bgcolor="white")  # white, not transparent: readable in dark themes
         # Ic pins are listed bottom-to-top (left/right sides) and left-to-right (bottom side).
         nano = d.add(elm.Ic(pins=[
             side("ground", "left"), side("supply", "left"),
-            side("uart_tx", "bottom", f"{bp['uart_tx']}/TX", "2/4"),
-            side("uart_rx", "bottom", f"{bp['uart_rx']}/RX", "4/4"),
+            side("uart_tx", "bottom", f"{bp['uart_tx']}/TX", tx_rx[0]),
+            side("uart_rx", "bottom", f"{bp['uart_rx']}/RX", tx_rx[1]), *prog,
             side("button", "right", f"{bp['button']}/{p['button']['irq']}"),
             side("i2c_sda", "right", f"{bp['i2c_sda']}/SDA"), side("i2c_scl", "right", f"{bp['i2c_scl']}/SCL"),
-        ], pinspacing=1.0, edgepadH=0.6, size=(5.0, 4.0), lsize=11,
-            label="A1  Arduino Nano\nATmega328P\n16 MHz, 5 V"))
+        ], pinspacing=1.0, edgepadH=0.6, size=(7.0 if prog else 5.0, 4.0), lsize=11,
+            label=title))
         order = pm["oled_module"]["pin_order"]
         oled = d.add(elm.Ic(pins=[elm.IcPin(name=n, pin=str(order.index(n) + 1), side="left", anchorname=n.lower())
                                   for n in ("GND", "SDA", "SCL", "VCC")], pinspacing=1.0, edgepadH=0.6,
@@ -52,13 +68,13 @@ def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
         d.add(elm.Line().at(nano.i2c_scl).to(oled.scl).label("SCL", loc="top"))
         d.add(elm.Line().at(nano.i2c_sda).to(oled.sda).label("SDA", loc="top"))
         d.add(elm.Line().at(oled.vcc).left(1.2))
-        d.add(elm.Vdd().label("+5V"))
+        d.add(elm.Vdd().label(vdd))
         d.add(elm.Line().at(oled.gnd).left(1.2))
         d.add(elm.Ground())
         d.add(elm.Line().at(nano.button).right(1.5))
         d.add(elm.Button().down().label("SW1\nroll", loc="bottom"))
         d.add(elm.Ground())
-        d.add(elm.Line().at(nano.supply).left(1.0).label("+5V", loc="top"))
+        d.add(elm.Line().at(nano.supply).left(1.0).label(vdd, loc="top"))
         d.add(elm.Switch().left().label("SW2 power", loc="top"))
         d.add(elm.Battery().down().reverse().label("BT1\n3xAA\n4.5 V", loc="bottom"))
         d.add(elm.Ground())
@@ -67,15 +83,18 @@ def schematic(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
         for k in ("uart_tx", "uart_rx"):
             d.add(elm.Line().at(getattr(nano, k)).down(0.6))
         _note(d, (nano.uart_tx[0] - 0.5, nano.uart_tx[1] - 0.8),
-              f"to the on-board USB-serial chip:\nroll dump, {c['uart_baud']} {c['uart_format']}", 9)
+              f"{uart_to}:\nroll dump, {c['uart_baud']} {c['uart_format']}", 9)
+        if prog:
+            d.add(elm.Line().at(nano.swio).down(0.6))
+            _note(d, (nano.swio[0] - 0.5, nano.swio[1] - 1.9), "to the WCH-LinkE's SWIO:\nflashing", 9)
         box = d.get_bbox()
         _note(d, (box.xmin, box.ymin - 0.4), "\n".join([
             f"GenDie schematic (board: {board}) - generated from hardware/pinmap.json",
             f"SW1: {bp['button']} to GND; internal pull-up, active low, wakes on {p['button']['irq']}.",
-            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module (the MCU's weak internal ones are"
-            " on too). Unused Nano pins: not connected.",
-            "SW2/BT1 optional: switch the battery off while USB is plugged in. Below 3.78 V (16 MHz speed grade)"
-            " the firmware stops rolling (BATT LOW).",
+            f"I2C {c['i2c_hz'] // 1000} kHz; SDA/SCL pull-ups are on the OLED module"
+            + (" (the MCU's weak internal ones are on too)" if avr else "") + f". Unused {chip} pins: not connected.",
+            "SW2/BT1 optional: switch the battery off while USB is plugged in."
+            + (" Below 3.78 V (16 MHz speed grade) the firmware stops rolling (BATT LOW)." if avr else ""),
         ]), 10)
         return d.get_imagedata(fmt)
 
@@ -105,15 +124,20 @@ def wiring(pm: dict, fmt: str = "svg", board: str = "nano") -> bytes:
     p = pm["boards"][board]["pins"]
     step, h = 0.8, 5.0
     # Both GND and both RESET pins carry the same name on the board itself.
-    shown = [{"GND2": "GND", "RESET2": "RESET"}.get(n, n) for n in NANO_PINS]
+    shown = [{"GND2": "GND", "RESET2": "RESET"}.get(n, n) for n in ART[board][0]]
+    half = len(shown) // 2
     with schemdraw.Drawing(show=False, canvas=backend) as d:
         d.config(fontsize=10, lw=1.5, bgcolor="white")
-        # Nano seen from above (components up), USB to the right: top row pins 30..16, bottom row 1..15.
-        w = step * 16
+        # Seen from above (components up), pin 1 bottom left: top row pins n..n/2+1, bottom row 1..n/2.
+        w = step * (half + 1)
         d.add(elm.Rect((0, 0), (w, h), fill="#e8f0fa").at((0, 0)))
-        d.add(elm.Rect((w - 0.5, h / 2 - 0.6), (w + 0.6, h / 2 + 0.6), fill="#cccccc").at((0, 0)))
-        d.add(elm.Label().at((w / 2, h / 2)).label("A1  Arduino Nano, top view, USB on the right", fontsize=10))
-        pins = _header(d, step, h - 0.6, shown[29:14:-1], step, True) + _header(d, step, 0.6, shown[:15], step, False)
+        if ART[board][0] is NANO_PINS:  # its USB socket
+            d.add(elm.Rect((w - 0.5, h / 2 - 0.6), (w + 0.6, h / 2 + 0.6), fill="#cccccc").at((0, 0)))
+        title = ("A1  Arduino Nano, top view, USB on the right" if ART[board][0] is NANO_PINS
+                 else f"{ART[board][1].split(chr(10))[0]} (pins as on the TSSOP-20 chip), top view")
+        d.add(elm.Label().at((w / 2, h / 2)).label(title, fontsize=10))
+        pins = _header(d, step, h - 0.6, shown[:half - 1:-1], step, True) + \
+            _header(d, step, 0.6, shown[:half], step, False)
         order = pm["oled_module"]["pin_order"]
         ox, oy = 3.5, h + 5.0
         d.add(elm.Rect((ox - 0.8, oy), (ox + 0.8 * len(order) + 0.8, oy + 3.2), fill="#1a1a2e").at((0, 0)))

@@ -12,6 +12,7 @@ GENERATOR = "hardware/make_hardware.py"
 
 SIGNALS = ("button", "i2c_sda", "i2c_scl", "uart_tx", "uart_rx", "supply", "ground")
 GPIO_SIGNALS = ("button", "i2c_sda", "i2c_scl", "uart_tx", "uart_rx")
+PROGRAMMING = {"ch32v": ("swio",)}  # extra pins a family needs for its programmer (the Nano's is its USB)
 FAMILIES = ("avr", "ch32v")
 STATUSES = ("supported", "planned")
 OLED_PINS = ("GND", "VCC", "SCL", "SDA")
@@ -67,9 +68,10 @@ def validate(pm: Any) -> dict:
         _need(b.get("family") in FAMILIES, f"{where}.family must be one of {FAMILIES}")
         _need(isinstance(b.get("f_cpu"), int) and b["f_cpu"] > 0, f"{where}.f_cpu must be a positive int")
         pins = b.get("pins")
-        _need(isinstance(pins, dict) and set(pins) == set(SIGNALS), f"{where}.pins must have exactly {SIGNALS}")
+        want = SIGNALS + PROGRAMMING.get(b["family"], ())
+        _need(isinstance(pins, dict) and set(pins) == set(want), f"{where}.pins must have exactly {want}")
         used = {}
-        for sig in GPIO_SIGNALS:
+        for sig in GPIO_SIGNALS + PROGRAMMING.get(b["family"], ()):
             p = pins[sig]
             _need(isinstance(p.get("board_pin"), str), f"{where}.pins.{sig}.board_pin missing")
             mcu = p.get("mcu_pin", "")
@@ -130,6 +132,7 @@ def _ch32v_section(name: str, b: dict) -> list[str]:
         out += [f"#define {sig.upper()}_GPIO_INDEX {ord(port) - ord('A')}  /* GPIO{port} */",
                 f"#define {sig.upper()}_BIT {bit}"]
     out.append(f"#define BUTTON_INT {irq_number('ch32v', p['button']['irq'])}  /* EXTI line */")
+    out.append(f"/* Flashing: {p['swio']['mcu_pin']} = SWIO, to the WCH-LinkE (not used by the firmware). */")
     return out
 
 

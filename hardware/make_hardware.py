@@ -50,9 +50,13 @@ def wiring_table(pm: dict) -> str:
         lines.append(f"| {w['from']} | {to} | {w['colour']} |")
     lines += ["", "| Signal | " + " | ".join(f"{n} ({boards[n]['status']})" for n in names) + " |",
               "|---|" + "---|" * len(names)]
-    for sig in hw_pins.SIGNALS:
+    extra = tuple(dict.fromkeys(s for b in boards.values() for s in hw_pins.PROGRAMMING.get(b["family"], ())))
+    for sig in hw_pins.SIGNALS + extra:
         cells = []
         for n in names:
+            if sig not in boards[n]["pins"]:
+                cells.append("-")
+                continue
             p = boards[n]["pins"][sig]
             mcu = p.get("mcu_pin")
             cells.append(p["board_pin"] + (f" ({mcu})" if mcu and mcu != p["board_pin"] else ""))
@@ -83,7 +87,7 @@ def bom_total(path: Path = HERE / "bom.csv") -> str:
         total = sum(float(r["approx_cost_usd"]) for r in rows)
     except (KeyError, ValueError) as e:
         raise Failure(f"{path}: bad approx_cost_usd column ({e})") from None
-    return f"Total of bom.csv ({len(rows)} lines, optional parts included): about {total:.2f} USD.\n"
+    return f"Total of {path.name} ({len(rows)} lines, optional parts included): about {total:.2f} USD.\n"
 
 
 def render_all(pm: dict, readme: str) -> dict[str, bytes]:
@@ -94,6 +98,7 @@ def render_all(pm: dict, readme: str) -> dict[str, bytes]:
     if circuit.erc_errors or circuit.erc_warnings:
         raise Failure("SKiDL ERC failed: " + "; ".join(circuit.erc_messages))
     for name, body in (("wiring", wiring_table(pm)), ("bom", bom_total()),
+                       ("bom-ch32v003", bom_total(HERE / "bom-ch32v003.csv")),
                        ("power", hw_power.markdown_table() + "\n" + hw_power.worked_example())):
         readme = splice(readme, name, body)
     return {
@@ -101,6 +106,8 @@ def render_all(pm: dict, readme: str) -> dict[str, bytes]:
         "hardware/gendie.net": NET_NOTE.encode() + circuit.netlist.rstrip("\n").encode() + b"\n",
         "hardware/schematic.svg": _svg(hw_drawings.schematic(pm)),
         "hardware/wiring.svg": _svg(hw_drawings.wiring(pm)),
+        "hardware/schematic-ch32v003.svg": _svg(hw_drawings.schematic(pm, board="ch32v003")),
+        "hardware/wiring-ch32v003.svg": _svg(hw_drawings.wiring(pm, board="ch32v003")),
         README: readme.encode(),
     }
 

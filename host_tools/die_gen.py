@@ -47,6 +47,7 @@ BACKENDS: dict[str, Backend] = {
     "golden": _lazy("export.backends", "generate_golden"),    # numpy oracle of docs/integer-contract.md
     "host-c": _lazy("export.backends", "generate_host_c"),    # the generated C decoder, compiled for the host
     "simavr": _lazy("host_tools.simavr_backend", "generate_simavr"),  # the firmware in simavr, faces from its UART
+    "ch32v003": _lazy("host_tools.ch32_die", "generate_ch32v003"),  # the CH32V003 firmware in Unicorn, ditto
 }
 
 

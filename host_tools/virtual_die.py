@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="TEST build: the decoder replaced by a drawn die (make -C firmware nano-testpattern)")
     ap.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus")
     ap.add_argument("--seed", type=seed_int, default=0, help="seed of the simulated press timing")
+    ap.add_argument("--board", choices=("nano", "ch32v003"), default="nano",
+                    help="nano (simavr) or ch32v003 (host_tools/ch32_die.py: Unicorn, cycles are estimates)")
     ap.add_argument("--write-benchmarks", action="store_true",
                     help="write this run's figures into the firmware section of docs/benchmarks.md")
     a = ap.parse_args(argv)
@@ -65,6 +67,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if a.write_benchmarks and (a.test_pattern or a.elf or a.pips or a.no_display or a.no_tumble or a.dump_tumble):
         ap.error("--write-benchmarks measures the default build: no --test-pattern, --elf, --pips, --no-display, "
                  "--no-tumble or --dump-tumble")
+    if a.board == "ch32v003" and (a.test_pattern or a.write_benchmarks):
+        ap.error("--board ch32v003 has no --test-pattern or --write-benchmarks")
     return a
 
 
@@ -99,6 +103,9 @@ def replay(res: SimResult, mark: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    if a.board == "ch32v003":
+        from host_tools import ch32_die
+        return ch32_die.run_cli(a)
     presses = a.presses + 1 if a.write_benchmarks else a.presses  # + the tumbling press
     try:
         elf = a.elf or build_firmware("nano-testpattern" if a.test_pattern else "nano")

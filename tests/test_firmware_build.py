@@ -1,4 +1,5 @@
-"""Firmware builds: -Werror clean, within the flash budget, and platformio.ini in step with firmware/Makefile."""
+"""Firmware builds: -Werror clean, within the flash budget, and platformio.ini in step with firmware/Makefile.
+(The CH32V003 build's own budgets and its simulation: tests/test_ch32v003.py.)"""
 from __future__ import annotations
 
 import fnmatch
@@ -73,7 +74,7 @@ def split(values) -> list[str]:
 
 def src_filter(patterns) -> list[str]:
     """PlatformIO's +<glob>/-<glob> filter applied to the files under firmware/src."""
-    files = sorted(str(p.relative_to(FW / "src")) for p in (FW / "src").rglob("*.c"))
+    files = sorted(str(p.relative_to(FW / "src")) for p in (FW / "src").rglob("*") if p.suffix in (".c", ".S"))
     chosen: set[str] = set()
     for sign, pat in re.findall(r"([+-])<([^>]*)>", " ".join(split(patterns))):
         hits = {f for f in files if fnmatch.fnmatch(f, pat) and ("/" in pat or "/" not in f)}
@@ -101,7 +102,7 @@ def test_platformio_ini_matches_makefile():
     assert int(ini["env:nanoatmega328"]["upload_speed"]) == 57600  # the old bootloader's rate
 
 
-PORTABLE = sorted(p.name for p in (FW / "src").glob("*.c") if p.name not in ("hal_avr.c", "test_pattern.c"))
+PORTABLE = sorted(p.name for p in (FW / "src").glob("*.c") if not p.name.startswith("hal_") and p.name != "test_pattern.c")
 
 
 @pytest.mark.parametrize("src", PORTABLE)
@@ -147,3 +148,17 @@ def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, c
     assert g.main([]) == 0 and g.main(["--check"]) == 0
     with pytest.raises(ValueError, match="no exported decoder"):
         g.header_text(tmp_path)
+
+
+def test_platformio_ch32v003_env_matches_makefile():
+    e, mk = pio_config()["env:ch32v003"], make_config()
+    assert e["platform"] == "ch32v" and e["board"] == "ch32v003f4p6_evt_r0" and "framework" not in e
+    assert e["board_build.march"] == "rv32ec_zicsr" and e["board_build.mcu"] == "ch32v003"
+    assert e["board_build.ldscript"] == "ch32v003/ch32v003.ld"
+    assert int(str(e["board_build.f_cpu"]).rstrip("UL")) == int(mk["RV_F_CPU"].rstrip("UL"))
+    flags = split(e["build_flags"])
+    assert [f for f in flags if f.startswith("-D")] == mk["DEFINES_ch32v003"].split()
+    assert [f for f in flags if not f.startswith("-D")] == \
+        (mk["RV_CFLAGS"] + " " + mk["RV_LDFLAGS"] + " " + mk["RV_INCLUDES"] + " " + mk["RV_LINK"]).split()
+    assert {"-std=gnu11", "-flto"} <= set(split(e["build_unflags"]))
+    assert src_filter(e["build_src_filter"]) == sorted(mk["RV_SOURCES"].split())

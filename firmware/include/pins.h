@@ -39,12 +39,12 @@
 /* TWI and USART0 pins are fixed in silicon; listed for the wiring only: */
 /*   SDA Arduino A4 = PC4, SCL Arduino A5 = PC5 */
 /*   UART TX Arduino D1 = PD1, RX Arduino D0 = PD0 (USB-serial chip) */
-#elif defined(BOARD_CH32V003)  /* CH32V003 (RISC-V RV32EC, 48 MHz, 3.3 V or 5 V) - planned, not yet tested */
+#elif defined(BOARD_CH32V003)  /* CH32V003F4P6 (RISC-V RV32EC, 48 MHz, 3.3 V or 5 V) */
 #if defined(__AVR__)
 #error "pins.h: BOARD_CH32V003 is a RISC-V board but this is an AVR build"
 #endif
 #define BOARD_NAME "ch32v003"
-/* Status: planned. GPIO index = port letter - 'A' (the AFIO EXTICR encoding). */
+/* Status: supported. GPIO index = port letter - 'A' (the AFIO EXTICR encoding). */
 #define BUTTON_GPIO_INDEX 2  /* GPIOC */
 #define BUTTON_BIT 0
 #define I2C_SDA_GPIO_INDEX 2  /* GPIOC */
@@ -56,6 +56,7 @@
 #define UART_RX_GPIO_INDEX 3  /* GPIOD */
 #define UART_RX_BIT 6
 #define BUTTON_INT 0  /* EXTI line */
+/* Flashing: PD1 = SWIO, to the WCH-LinkE (not used by the firmware). */
 #endif
 
 /* SSD1306 module: 0x3C is the usual address; 0x3D when the module's address jumper is moved. */

@@ -1,5 +1,6 @@
 /* GenDie board HAL: the only interface between the portable firmware and a board.
- * One implementation per board (hal_avr.c for the ATmega328P); no MCU registers outside them. */
+ * One implementation per board (hal_avr.c for the ATmega328P, hal_ch32v003.c for the CH32V003); no MCU registers
+ * outside them. */
 #ifndef GENDIE_HAL_H
 #define GENDIE_HAL_H
 

@@ -7,6 +7,7 @@
 #include "decoder.h"
 #include "decoder_weights.h"
 #include "requant.h"
+#include "engine/mul8.h"
 
 #ifdef GD_COUNT_MACS
 uint32_t gd_macs[GD_NLAYERS]; /* host test hook: MACs per layer, incl. recompute */
@@ -45,7 +46,7 @@ static void px0(uint8_t y, uint8_t x, uint8_t *out)
         uint16_t j = (uint16_t)(c * 16u + y * 4u + x);
         gd_acc24 acc = gd_rd_i32(&gd_b0[gd_pi][j]);
         for (k = 0; k < 4; k++)
-            acc += (int16_t)(gd_rd_i8(&gd_w0[j][k]) * gd_t[k]);
+            acc += gd_mul_s8s8(gd_t[k], gd_rd_i8(&gd_w0[j][k]));
         out[c] = rq(acc, gd_rd_i8(&gd_s0[j]));
     }
 #ifdef GD_COUNT_MACS
@@ -101,14 +102,14 @@ GD_NOINLINE static void px1(uint8_t y, uint8_t x, uint8_t *out)
             const int8_t *w = wc + tp[i];
             const uint8_t *p = gd_fcs[0] + (uint16_t)in[i] * 8u;
             /* unrolled over the input channels; |int8 * uint8| <= 32385 fits int16 */
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
         }
         out[co] = rq(acc, gd_rd_i8(&gd_s1[co]));
     }
@@ -177,14 +178,14 @@ GD_NOINLINE static void px2(uint8_t y, uint8_t x, uint8_t *out)
             const int8_t *w = wc + tp[i];
             const uint8_t *p = gd_v1[0] + (uint16_t)in[i] * 8u;
             /* unrolled over the input channels; |int8 * uint8| <= 32385 fits int16 */
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
         }
         out[co] = rq(acc, gd_rd_i8(&gd_s2[co]));
     }
@@ -232,14 +233,14 @@ GD_NOINLINE static void px3(uint8_t y, uint8_t x, uint8_t *out)
             const int8_t *w = wc + tp[i];
             const uint8_t *p = gd_r2[0][0] + (uint16_t)in[i] * 8u;
             /* unrolled over the input channels; |int8 * uint8| <= 32385 fits int16 */
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
         }
         out[co] = rq(acc, gd_rd_i8(&gd_s3[co]));
     }
@@ -309,14 +310,14 @@ GD_NOINLINE static void px4(uint8_t y, uint8_t x, uint8_t *out)
             const int8_t *w = wc + tp[i];
             const uint8_t *p = gd_r3[0][0] + (uint16_t)in[i] * 8u;
             /* unrolled over the input channels; |int8 * uint8| <= 32385 fits int16 */
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
-            acc += (int16_t)(gd_rd_i8_inc(&w) * gd_ld_u8_inc(&p));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
+            acc += gd_mul_u8s8(gd_ld_u8_inc(&p), gd_rd_i8_inc(&w));
         }
         out[co] = rq(acc, gd_rd_i8(&gd_s4[co]));
     }
@@ -399,7 +400,7 @@ void decoder_run(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)
                     if (xx >= 32)
                         continue;
                     for (ci = 0; ci < 8; ci++)
-                        s += (int16_t)(gd_rd_i8(w + ci) * gd_e[ci]);
+                        s += gd_mul_u8s8(gd_e[ci], gd_rd_i8(w + ci));
                     ps_set(gd_rd_u8(&gd_mod3[yy]), xx, ps_get(gd_rd_u8(&gd_mod3[yy]), xx) + s);
 #ifdef GD_COUNT_MACS
                     gd_macs[5] += 8u;
