@@ -68,8 +68,8 @@ def split(values) -> list[str]:
 
 
 def src_filter(patterns) -> list[str]:
-    """PlatformIO's +<glob>/-<glob> filter applied to the files under firmware/src."""
-    files = sorted(str(p.relative_to(FW / "src")) for p in (FW / "src").rglob("*.c"))
+    """PlatformIO's +<glob>/-<glob> filter applied to the source files (C and assembly) under firmware/src."""
+    files = sorted(str(p.relative_to(FW / "src")) for ext in ("*.c", "*.S") for p in (FW / "src").rglob(ext))
     chosen: set[str] = set()
     for sign, pat in re.findall(r"([+-])<([^>]*)>", " ".join(split(patterns))):
         hits = {f for f in files if fnmatch.fnmatch(f, pat) and ("/" in pat or "/" not in f)}
