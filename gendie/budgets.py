@@ -11,6 +11,7 @@ ACT_RAM_BYTES = 1024             # the depth-first plan's activation buffers
 AVR_FLASH_BYTES = 20 * 1024      # .text + .data; the chip has 32 KB, the bootloader and headroom take the rest
 AVR_SRAM_BYTES = 1536            # static (.data + .bss) + peak stack, of the chip's 2,048
 PRESS_TO_DISPLAY_S = 1.0         # button press -> last display byte of the face, at 16 MHz + 400 kHz I2C
+AVR_CYCLES_PER_NETWORK_MAC = 12  # the decoder alone (null row sink, simavr, -Os): cycles / layer-by-layer MACs
 
 # The frame code alone (firmware/src/frame_tx.c).
 FRAME_TX_FLASH_BYTES = 1024

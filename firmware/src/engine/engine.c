@@ -47,10 +47,10 @@ static uint8_t arena[GD_ARENA_BYTES];
 static const uint8_t mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
                                           1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
 
-/* v mod m for the plan's slot counts (2 or 3): a constant modulo would be a division call on AVR */
+/* v mod m for the plan's slot counts (2, 3 or 4): a variable modulo would be a division call on AVR */
 static uint8_t mod(uint8_t v, uint8_t m)
 {
-    return m == 2 ? (uint8_t)(v & 1) : gd_rd_u8(&mod3[v]);
+    return m == 3 ? gd_rd_u8(&mod3[v]) : (uint8_t)(v & (m - 1));
 }
 
 /* An FC table entry: GD_FC_BYTES little-endian two's complement bytes in flash -> int32 */
@@ -149,8 +149,10 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
     for (a = 0; a < ny; a++) {
         uint8_t row = below == GD_RING ? get((uint8_t)(k - 1), iy[a], 0) : 0, t = (uint8_t)(ky[a] * 3);
         for (b = 0; b < nx; b++, n++) {
+#ifdef GD_AT_FC_SCRATCH
             if (below == GD_SCRATCH)
                 fc_pixel(iy[a], ix[b], &arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
+#endif
             taps[2 * n] = below == GD_RING ? (uint8_t)(row + ix[b]) : below == GD_SCRATCH ? n
                                                                       : get((uint8_t)(k - 1), iy[a], ix[b]);
             taps[2 * n + 1] = (uint8_t)(t + kx[b]);
@@ -166,12 +168,16 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
     uint16_t below;
     ENTER(k);
     n = list_taps(k, y, x, taps);
+#ifdef GD_AT_FC_SCRATCH
     below = LV(k - 1, storage) == GD_SCRATCH ? GD_AT_FC_SCRATCH : LV16(k - 1, buf);
+#else
+    below = LV16(k - 1, buf);
+#endif
     finish(k, &arena[below], taps, n, out);
     LEAVE();
 }
 
-/* Index of pixel (y, x) in level k's buffer (k >= 1, RING or WINDOW), computing it on a miss */
+/* Index of pixel (y, x) in level k's buffer (RING or WINDOW; level 0 only RING), computing it on a miss */
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 {
     const struct gd_level *L = &gd_levels[k];
@@ -182,8 +188,12 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         if (tag[r] != y) {
             uint8_t xx, c = gd_rd_u8(&L->cout);
             uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
-            for (xx = 0; xx < side; xx++, p += c)
-                pixel(k, y, xx, p);
+            for (xx = 0; xx < side; xx++, p += c) {
+                if (k == 0)
+                    fc_pixel(y, xx, p);
+                else
+                    pixel(k, y, xx, p);
+            }
             tag[r] = y;
         }
         return (uint8_t)(r * side + x);
@@ -203,7 +213,7 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 static void init_tags(void)
 {
     uint8_t k;
-    for (k = 1; k + 1 < GD_NLEVELS; k++) {
+    for (k = 0; k + 1 < GD_NLEVELS; k++) {
         uint8_t st = LV(k, storage), i, n = 0;
         if (st == GD_RING)
             n = LV(k, rows);
@@ -277,8 +287,9 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 }
 
 /* Pixel (y, x) of the streamed level times the output kernel's 9 taps (stored as 3 groups of 4 "channels"),
- * added to the output accumulators it touches: out[y + 1 - ky][x + 1 - kx] += w[ky][kx] . e */
-GD_NOINLINE static void scatter(uint8_t y, uint8_t x)
+ * added to the output accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx),
+ * a ConvT s2's on (2y - 1 + ky, 2x - 1 + kx). */
+GD_NOINLINE static void scatter(uint8_t y, uint8_t x, uint8_t t2)
 {
     uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
@@ -288,9 +299,9 @@ GD_NOINLINE static void scatter(uint8_t y, uint8_t x)
     ENTER(LAST);
     gd_dot4(acc, e, one_tap, 1, cin, (const uint8_t *)LVPTR(LAST, w), (uint16_t)(4u * cin), 3);
     for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = (uint8_t)(y + 1 - ky);
+        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
         for (kx = 0; kx < 3; kx++, t++) {
-            uint8_t xx = (uint8_t)(x + 1 - kx);
+            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
             if (yy < SIDE && xx < SIDE) {
                 uint8_t *p = ps(yy, xx);
                 ps_store(p, ps_load(p) + (uint32_t)acc[t]);
@@ -301,17 +312,27 @@ GD_NOINLINE static void scatter(uint8_t y, uint8_t x)
     LEAVE();
 }
 
+/* Stream the last hidden level row by row; an output row is emitted once no later streamed row reaches it:
+ * conv: row y - 1 after streamed row y; ConvT s2: rows 2y - 1 and 2y after streamed row y. Three rows live. */
 static void run(decoder_row_fn emit, void *ctx)
 {
-    uint8_t y, x;
+    uint8_t t2 = LV(LAST, kind) == GD_CONVT2, side_in = LV(LAST - 1, side), y, x;
     ps_init(0);
     ps_init(1);
-    for (y = 0; y < SIDE; y++) {
-        if (y >= 1 && y + 1 < SIDE)
+    for (y = 0; y < side_in; y++) {
+        if (t2 && y >= 1) {
+            ps_init((uint8_t)(2 * y));
+            ps_init((uint8_t)(2 * y + 1));
+        } else if (!t2 && y >= 1 && y + 1 < SIDE) {
             ps_init((uint8_t)(y + 1));
-        for (x = 0; x < SIDE; x++)
-            scatter(y, x);
-        if (y >= 1)
+        }
+        for (x = 0; x < side_in; x++)
+            scatter(y, x, t2);
+        if (t2 && y >= 1)
+            ps_emit((uint8_t)(2 * y - 1), emit, ctx);
+        if (t2)
+            ps_emit((uint8_t)(2 * y), emit, ctx);
+        else if (y >= 1)
             ps_emit((uint8_t)(y - 1), emit, ctx);
     }
     ps_emit(SIDE - 1, emit, ctx);
