@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from export.export_decoder import export
-from gendie import budgets
+from gendie import budgets, golden, intmodel as Q
 from gendie.cli import Parser, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,13 +28,24 @@ KIND = {"fc": "FC (condition x weights, pip table)", "convt2": "ConvT 3x3 s2", "
 
 
 def simulate(elf: Path, harness: Path) -> dict:
-    """{'faces': [cycles per face], 'levels': {level: cycles summed over the faces}}"""
+    """{'faces': [cycles per face], 'checksums': [the row sink's checksum per face],
+    'levels': {level: cycles summed over the faces}}"""
     out = subprocess.run([str(harness), str(elf)], capture_output=True, text=True, check=True).stdout
-    faces = [int(m.group(1)) for m in re.finditer(r"^face \d+ (\d+)$", out, re.M)]
+    rows = [(int(m.group(1)), int(m.group(2))) for m in re.finditer(r"^face \d+ (\d+) (\d+)$", out, re.M)]
+    faces, checksums = [r[0] for r in rows], [r[1] for r in rows]
     levels = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^level (\d+) (\d+)$", out, re.M)}
     if len(faces) != len(FACES):
         raise RuntimeError(f"simavr ran {len(faces)} faces of {len(FACES)}")
-    return {"faces": faces, "levels": levels}
+    return {"faces": faces, "checksums": checksums, "levels": levels}
+
+
+def checksum(face) -> int:
+    """avr_face.c's row sink over one face: sum = sum * 31 + grey + y, modulo 256, row by row."""
+    s = 0
+    for y, row in enumerate(face):
+        for v in row:
+            s = (s * 31 + int(v) + y) & 0xFF
+    return s
 
 
 def avr_objects(build: Path) -> dict:
@@ -60,6 +71,10 @@ def measure(ckpt: Path) -> dict:
         harness = tmp / "b" / "simavr_cycles"
         asm, portable = (simulate(tmp / "b" / v / "face.elf", harness) for v in ("asm", "portable"))
         size = avr_objects(tmp / "b")
+        want = [checksum(f) for f in golden.generate(Q.load(tmp / "model" / "qmodel.json"), *zip(*FACES))]
+    for name, res in (("assembly", asm), ("portable", portable)):
+        if res["checksums"] != want:  # never report the speed of a wrong engine
+            raise RuntimeError(f"the AVR {name} kernel's faces differ from the golden model's")
     m = mp["macs"]
     worst = max(asm["faces"])
     levels = []
@@ -69,7 +84,7 @@ def measure(ckpt: Path) -> dict:
         levels.append({"level": k, "kind": acc["kind"], "storage": "/".join(map(str, mp["plan"]["levels"][k]["storage"])),
                        "macs": macs, "asm_cycles": round(a), "portable_cycles": round(p),
                        "asm_cycles_per_mac": round(a / macs, 2), "portable_cycles_per_mac": round(p / macs, 2)})
-    return {"model": mp["model"], "checkpoint": _shown(ckpt), "faces": len(FACES),
+    return {"model": mp["model"], "checkpoint": _shown(ckpt), "faces": len(FACES), "avr_bit_exact": True,
             "avr_cycles_per_face": worst, "avr_cycles_per_face_best": min(asm["faces"]),
             "avr_portable_cycles_per_face": max(portable["faces"]),
             "network_macs": m["layer_by_layer_total"], "planned_macs": m["total"],
@@ -92,7 +107,7 @@ def _shown(path: Path) -> str:
 def table(r: dict) -> str:
     mhz = 16e6
     lines = [f"Model `{r['model']}` ({r['checkpoint']}), decoder alone, {r['faces']} faces (every pip count x 2 "
-             f"angles), ATmega328P in simavr, -Os.", "",
+             f"angles, each checked against the golden model), ATmega328P in simavr, -Os.", "",
              "| | AVR assembly kernel | portable C kernel | ratio |", "|---|---|---|---|",
              f"| cycles per face, worst | {r['avr_cycles_per_face']:,} = {r['avr_cycles_per_face'] / mhz:.3f} s | "
              f"{r['avr_portable_cycles_per_face']:,} | {r['avr_portable_cycles_per_face'] / r['avr_cycles_per_face']:.2f}x |",

@@ -1,7 +1,7 @@
 /* AVR firmware stub for bench/bench_decoder.py: draws the faces of BENCH_FACES (pairs pips, code) one after the
  * other with a null row sink (a checksum, so the compiler cannot drop the work) and halts. The simulator harness
  * (simavr_cycles.c) reads GPIOR2 = 1-based face number and GPIOR1 = the level at work (engine.c's bench hook) to
- * attribute every cycle; GPIOR0 = the checksum of the last face. */
+ * attribute every cycle; GPIOR0 = the face's checksum, set before GPIOR2 returns to 0. */
 #include <avr/interrupt.h>
 #include <avr/io.h>
 #include <avr/sleep.h>
@@ -27,8 +27,8 @@ int main(void)
         GPIOR1 = 0xFF; /* outside any level: the sink and decoder_run's own set-up */
         GPIOR2 = (uint8_t)(i + 1);
         decoder_run(faces[2 * i], faces[2 * i + 1], emit, 0);
-        GPIOR2 = 0;
         GPIOR0 = sum;
+        GPIOR2 = 0;
     }
     cli();
     sleep_enable();

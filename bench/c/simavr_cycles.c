@@ -1,6 +1,7 @@
 /* Runs an ATmega328P ELF (bench/c/avr_face.c) in simavr until it halts, attributing every cycle to the face in
- * GPIOR2 (0 = none) and the engine level in GPIOR1. Prints "face N CYCLES CHECKSUM" per face, then
- * "level L CYCLES" per level seen inside faces (255 = outside any level: row sink, set-up). */
+ * GPIOR2 (0 = none) and the engine level in GPIOR1. Prints "face N CYCLES CHECKSUM" per face (the checksum is
+ * GPIOR0 when GPIOR2 returns to 0), then "level L CYCLES" per level seen inside faces (255 = outside any level:
+ * row sink, set-up). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,7 @@
 #define GPIOR2 0x4B
 
 static unsigned long long face_cycles[256], level_cycles[256];
+static int checksum[256];
 
 int main(int argc, char **argv)
 {
@@ -35,13 +37,14 @@ int main(int argc, char **argv)
         face_cycles[face] += avr->cycle - c0;
         if (face)
             level_cycles[level] += avr->cycle - c0;
+        if (face && avr->data[GPIOR2] == 0)
+            checksum[face] = avr->data[GPIOR0];
     }
     for (i = 1; i < 256; i++)
         if (face_cycles[i])
-            printf("face %d %llu\n", i, face_cycles[i]);
+            printf("face %d %llu %d\n", i, face_cycles[i], checksum[i]);
     for (i = 0; i < 256; i++)
         if (level_cycles[i])
             printf("level %d %llu\n", i, level_cycles[i]);
-    printf("checksum %d\n", avr->data[GPIOR0]);
     return state == cpu_Crashed;
 }

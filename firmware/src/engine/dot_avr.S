@@ -7,7 +7,7 @@
  * result fits 24 bits signed (the exporter's accumulator proof), so its sign is the final borrow.
  *
  * avr-gcc ABI: acc r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, groups r10;
- * r2-r17 and Y are saved, r1 (MUL overwrites it) is cleared on return. In a group: sums r2-r13 (3 bytes x 4),
+ * r2-r15, r17 and Y are saved (r16 is only read), r1 (MUL overwrites it) is cleared on return. In a group: sums r2-r13 (3 bytes x 4),
  * zero r17, sum(a) r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count,
  * r19 = 4 * cin; the group loop's own registers wait on the stack meanwhile. */
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
@@ -30,7 +30,6 @@ gd_dot4:
     push r13
     push r14
     push r15
-    push r16
     push r17
     push r28
     push r29
@@ -167,7 +166,6 @@ gd_dot4:
     pop r29
     pop r28
     pop r17
-    pop r16
     pop r15
     pop r14
     pop r13

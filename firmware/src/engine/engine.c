@@ -147,14 +147,23 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
         }
     }
     for (a = 0; a < ny; a++) {
-        uint8_t row = below == GD_RING ? get((uint8_t)(k - 1), iy[a], 0) : 0, t = (uint8_t)(ky[a] * 3);
+        uint8_t t = (uint8_t)(ky[a] * 3);
+        if (below == GD_RING) {
+            uint8_t row = get((uint8_t)(k - 1), iy[a], 0);
+            for (b = 0; b < nx; b++, n++) {
+                taps[2 * n] = (uint8_t)(row + ix[b]);
+                taps[2 * n + 1] = (uint8_t)(t + kx[b]);
+            }
+            continue;
+        }
         for (b = 0; b < nx; b++, n++) {
 #ifdef GD_AT_FC_SCRATCH
-            if (below == GD_SCRATCH)
+            if (below == GD_SCRATCH) {
                 fc_pixel(iy[a], ix[b], &arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
+                taps[2 * n] = n;
+            } else
 #endif
-            taps[2 * n] = below == GD_RING ? (uint8_t)(row + ix[b]) : below == GD_SCRATCH ? n
-                                                                      : get((uint8_t)(k - 1), iy[a], ix[b]);
+                taps[2 * n] = get((uint8_t)(k - 1), iy[a], ix[b]);
             taps[2 * n + 1] = (uint8_t)(t + kx[b]);
         }
     }
@@ -286,24 +295,28 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
     emit(y, row, ctx);
 }
 
-/* Pixel (y, x) of the streamed level times the output kernel's 9 taps (stored as 3 groups of 4 "channels"),
- * added to the output accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx),
- * a ConvT s2's on (2y - 1 + ky, 2x - 1 + kx). */
-GD_NOINLINE static void scatter(uint8_t y, uint8_t x, uint8_t t2)
+/* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
+ * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
+ * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
+GD_NOINLINE static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
 {
     uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
-    uint8_t *e = &arena[LV16(LAST - 1, buf)];
     uint8_t cin = LV(LAST, cin), ky, kx, t = 0;
-    pixel(LAST - 1, y, x, e);
     ENTER(LAST);
     gd_dot4(acc, e, one_tap, 1, cin, (const uint8_t *)LVPTR(LAST, w), (uint16_t)(4u * cin), 3);
     for (ky = 0; ky < 3; ky++) {
         uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
+        uint8_t *row;
+        if (yy >= SIDE) {
+            t = (uint8_t)(t + 3);
+            continue;
+        }
+        row = ps(yy, 0);
         for (kx = 0; kx < 3; kx++, t++) {
             uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
-            if (yy < SIDE && xx < SIDE) {
-                uint8_t *p = ps(yy, xx);
+            if (xx < SIDE) {
+                uint8_t *p = row + xx * GD_PSUM_BYTES;
                 ps_store(p, ps_load(p) + (uint32_t)acc[t]);
                 COUNT(LAST, cin);
             }
@@ -326,8 +339,11 @@ static void run(decoder_row_fn emit, void *ctx)
         } else if (!t2 && y >= 1 && y + 1 < SIDE) {
             ps_init((uint8_t)(y + 1));
         }
-        for (x = 0; x < side_in; x++)
-            scatter(y, x, t2);
+        for (x = 0; x < side_in; x++) {
+            uint8_t *e = &arena[LV16(LAST - 1, buf)];
+            pixel(LAST - 1, y, x, e);
+            scatter(e, y, x, t2);
+        }
         if (t2 && y >= 1)
             ps_emit((uint8_t)(2 * y - 1), emit, ctx);
         if (t2)
