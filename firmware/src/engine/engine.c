@@ -149,7 +149,11 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
     for (a = 0; a < ny; a++) {
         uint8_t t = (uint8_t)(ky[a] * 3);
         if (below == GD_RING) {
-            uint8_t row = get((uint8_t)(k - 1), iy[a], 0);
+            /* the row is usually there: check its tag here, call get (which computes it) only on a miss */
+            const struct gd_level *B = &gd_levels[k - 1];
+            uint8_t r = mod(iy[a], gd_rd_u8(&B->rows));
+            uint8_t row = arena[gd_rd_u16(&B->tags) + r] == iy[a] ? (uint8_t)(r * side_in)
+                                                                    : get((uint8_t)(k - 1), iy[a], 0);
             for (b = 0; b < nx; b++, n++) {
                 taps[2 * n] = (uint8_t)(row + ix[b]);
                 taps[2 * n + 1] = (uint8_t)(t + kx[b]);
