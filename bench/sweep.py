@@ -59,7 +59,7 @@ def engine_figures(model, eval_count: int, seed: int = 1) -> dict:
     p, c = face_list(eval_count, seed)
     q = quality(golden.generate(qm, p, c), p, c, model.cfg.mode)
     return {"engine_act_bytes": pl.ram, "engine_fits": pl.fits,
-            "engine_macs": pl.total_macs, "flash_bytes": sum(flash_bytes(qm).values()), "int8_mse": q["mse"],
+            "engine_macs": pl.total_macs, "flash_bytes": sum(flash_bytes(qm, pl).values()), "int8_mse": q["mse"],
             "int8_cnn_accuracy": q["cnn_accuracy"], "int8_strict_pip_rate": q["strict_pip_rate"]}
 
 

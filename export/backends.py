@@ -19,9 +19,10 @@ BUILD = ROOT / "build" / "host_c"
 FIRMWARE_SRC = ROOT / "firmware" / "src"
 DRIVER = Path(__file__).resolve().parent / "c" / "host_driver.c"
 HOST_MK = Path(__file__).resolve().parent / "c" / "host.mk"
-CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-DGD_BUILD_LBL"]
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-O1"]
-GENERATED = ("decoder.c", "decoder_lbl.c", "decoder_weights.c", "decoder_weights.h")
+GENERATED = ("decoder_model.c", "decoder_model.h")
+ENGINE = ("engine/engine.c", "engine/dot.c")  # hand-written, under firmware/src
 
 
 def generate_golden(ckpt: str | Path, pips, codes, granularity: str = "channel") -> np.ndarray:
@@ -38,7 +39,7 @@ def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool
     source or any header it included (dependency files) makes stale. `src_dir`: the hand-written firmware sources.
     """
     model_dir, src_dir = Path(model_dir).resolve(), Path(src_dir).resolve()
-    srcs = [model_dir / f for f in GENERATED if f.endswith(".c")] + [DRIVER]
+    srcs = [model_dir / f for f in GENERATED if f.endswith(".c")] + [src_dir / f for f in ENGINE] + [DRIVER]
     for s in srcs:
         if not s.exists():
             raise FileNotFoundError(f"{s}: missing (run export/export_decoder.py)")
@@ -53,10 +54,10 @@ def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool
     return out / "decoder_host"
 
 
-def run_host_c(exe: Path, pips, codes, lbl: bool = False, macs: bool = False) -> tuple[np.ndarray, str]:
+def run_host_c(exe: Path, pips, codes, macs: bool = False) -> tuple[np.ndarray, str]:
     pips, codes = check_faces(pips, codes)
     data = np.stack([pips, codes], 1).astype(np.uint8).tobytes()
-    args = [str(exe)] + (["lbl"] if lbl else ["macs"] if macs else [])
+    args = [str(exe)] + (["macs"] if macs else [])
     r = subprocess.run(args, input=data, capture_output=True)
     if r.returncode:
         raise RuntimeError(f"host decoder failed: {r.stderr.decode(errors='replace')}")
@@ -71,7 +72,7 @@ def exported_model(ckpt: str | Path, granularity: str = "channel") -> Path:
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
     model_dir = ROOT / "build" / "models" / h.hexdigest()[:16]
-    if not (model_dir / "decoder.c").exists():
+    if not (model_dir / "decoder_model.c").exists():
         export(ckpt, model_dir, granularity, verbose=False)
     return model_dir
 

@@ -1,9 +1,10 @@
-"""Export the trained decoder to C: `python export/export_decoder.py [--checkpoint models/decoder.pt] [--out DIR]`.
+"""Export the trained decoder as data and a plan: `python export/export_decoder.py [--checkpoint CKPT] [--out DIR]`.
 
-Quantises the checkpoint under docs/integer-contract.md (calibrating on all 6 x 256 device inputs), proves the
-accumulator widths, picks the depth-first memory plan by simulation, and writes into DIR (firmware/src/model):
-decoder_weights.{c,h} (flash tables), decoder.c (depth-first decoder_run), decoder_lbl.c (layer-by-layer twin for
-benchmarks), qmodel.json (the integer model) and memory_plan.json. Same checkpoint, same bytes.
+A straight line: checkpoint -> integer model (quantised under docs/integer-contract.md, calibrated on all 6 x 256
+device inputs, accumulator widths proven) -> depth-first memory plan (export/plan.py, chosen by simulation) ->
+files in DIR (default firmware/src/model): decoder_model.h (the plan the hand-written engine in firmware/src/engine/
+is compiled with), decoder_model.c (flash tables and the level table), qmodel.json (the integer model) and
+memory_plan.json. Same checkpoint, same bytes.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gendie.cli import Parser, UsageError, run
-from export import gen_c, plan as P
+from export import emit, plan as P
 from gendie import intmodel as Q
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +27,15 @@ DEFAULT_OUT = ROOT / "firmware" / "src" / "model"
 BUDGET = 1024
 
 
-def flash_bytes(qm: Q.QModel) -> dict[str, int]:
-    b = {"cond_table": int(qm.cond_table.size)}
-    for k, L in enumerate(qm.layers):
-        bias_w = 2 if np.abs(L.bias).max(initial=0) <= 32767 else 4
-        b[f"layer{k}"] = int(L.w.size + L.bias.size * bias_w + L.co)
+def flash_bytes(qm: Q.QModel, plan: P.Plan) -> dict[str, int]:
+    """Bytes of the flash tables as decoder_model.c declares them (the level table aside: its size is the target's)."""
+    _, table_bytes = emit.fc_table(qm)
+    L0 = qm.layers[0]
+    b = {"cond_table": int(qm.cond_table.size), "layer0": int(L0.w.size + 6 * L0.co * table_bytes + L0.co)}
+    for k, L in enumerate(qm.layers[1:], 1):
+        psum = k == len(qm.layers) - 1 and plan.output is P.Output.PSUM
+        w = emit.psum_weights(L.w) if psum else emit.conv_weights(L.w)
+        b[f"layer{k}"] = int(w.size + 4 * L.co + L.co)
     return b
 
 
@@ -44,7 +49,7 @@ def check_proof(qm: Q.QModel) -> None:
 def memory_plan(qm: Q.QModel, plan: P.Plan, budget: int) -> dict:
     lv = plan.levels
     sizes = [l.h * l.w * l.c for l in lv]
-    fl = flash_bytes(qm)
+    fl = flash_bytes(qm, plan)
     lm = P.network_macs(plan.cfg)
     return {
         "generated_by": "export/export_decoder.py",
@@ -71,9 +76,7 @@ def export(checkpoint: str | Path, out: str | Path, granularity: str = "channel"
     check_proof(qm)
     plan = P.plan_for(qm, budget)
     mp = memory_plan(qm, plan, budget)
-    files = {"decoder_weights.h": gen_c.weights_h(qm), "decoder_weights.c": gen_c.weights_c(qm),
-             "decoder.c": gen_c.decoder_c(qm, plan), "decoder_lbl.c": gen_c.lbl_c(qm, plan),
-             "memory_plan.json": json.dumps(mp, indent=1) + "\n"}
+    files = {**emit.files(qm, plan), "memory_plan.json": json.dumps(mp, indent=1) + "\n"}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out) as tmp:  # write all, then move: never a half-updated model dir

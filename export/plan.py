@@ -120,6 +120,7 @@ def network_macs(cfg: DecoderConfig) -> list[int]:
 Slot = tuple  # (Storage, rows, cols)
 RING_OPTS = [(Storage.RING, 3, 0), (Storage.RING, 2, 0)]
 WIN_OPTS = [(Storage.WINDOW, 3, 3), (Storage.WINDOW, 3, 2), (Storage.WINDOW, 2, 2), (Storage.WINDOW, 2, 3)]
+FC_OPTS = [(Storage.RING, 4, 0), (Storage.RING, 2, 0)]  # the whole 4x4 map, or the 2 rows a ConvT row reads
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def simulate(ls: list[Layer], cand: _Candidate, cap: int | None = None) -> _Cand
     macs = [0] * (n + 1)
     computed = [0] * (n + 1)
     tags = {k: [-1] * st[k][1] if st[k][0] is Storage.RING else [None] * (st[k][1] * st[k][2])
-            for k in range(1, n) if st[k][0] in (Storage.RING, Storage.WINDOW)}
+            for k in range(0, n) if st[k][0] in (Storage.RING, Storage.WINDOW)}
     cd = ls[0].cin - 6  # the one-hot pips select a bias row: only the condition multiplies
 
     def valid(k: int, iy: int, ix: int) -> bool:
@@ -180,30 +181,34 @@ def simulate(ls: list[Layer], cand: _Candidate, cap: int | None = None) -> _Cand
         t = taps(ls[k].kind, y, x, ls[k].hin, ls[k].hin)
         for _, iy, ix in t:
             get(k - 1, iy, ix)
-        if any(not valid(k - 1, iy, ix) for _, iy, ix in t if k - 1 > 0):
+        if any(not valid(k - 1, iy, ix) for _, iy, ix in t):
             raise _Stale
         macs[k] += len(t) * ls[k].cin * ls[k].cout
         if cap is not None and computed[k] % 64 == 0 and sum(macs) > cap:
             raise _Stale
 
-    side = ls[n].hout
+    last = ls[n]
     try:
         if cand.final is Output.PULL:
-            for y in range(side):
-                for x in range(side):
+            for y in range(last.hout):
+                for x in range(last.hout):
                     px(n, y, x)
-        else:
-            for r in range(side):
-                for x in range(side):
+        else:  # each pixel of the streamed level once, in raster order, times the taps that land inside the face
+            for r in range(last.hin):
+                for x in range(last.hin):
                     px(n - 1, r, x)
-                    for ky in range(3):
-                        for kx in range(3):
-                            if 0 <= r + 1 - ky < side and 0 <= x + 1 - kx < side:
-                                macs[n] += ls[n].cin
-            computed[n] = side * side
+                    macs[n] += last.cin * sum(1 for ky in range(3) for kx in range(3)
+                                              if 0 <= _lands(last.kind, r, ky) < last.hout
+                                              and 0 <= _lands(last.kind, x, kx) < last.hout)
+            computed[n] = last.hout * last.hout
     except _Stale:
         return replace(cand, ok=False)
     return replace(cand, macs=tuple(macs), computed=tuple(computed))
+
+
+def _lands(kind: Kind, i: int, k: int) -> int:
+    """The output row (or column) that input row i reaches through kernel tap k."""
+    return i + 1 - k if kind is Kind.CONV else 2 * i - 1 + k
 
 
 def buffers(ls: list[Layer], cand: _Candidate, out_acc: str) -> dict[str, int]:
@@ -212,8 +217,9 @@ def buffers(ls: list[Layer], cand: _Candidate, out_acc: str) -> dict[str, int]:
     b = {"cond (code's table row)": ls[0].cin - 6, "pips": 1}
     if cand.final is Output.PULL:
         b["out_row"] = ls[n].hout  # psum mode writes the grey row over its own partial sums
-    b["fc_scratch"] = 4 * ls[0].out_channels  # a ConvT s2 output pixel reads at most 2x2 input pixels
-    for k in range(1, n):
+    if cand.storage[0][0] is Storage.SCRATCH:
+        b["fc_scratch"] = 4 * ls[0].out_channels  # a ConvT s2 output pixel reads at most 2x2 input pixels
+    for k in range(0, n):
         s, c, w = cand.storage[k], ls[k].out_channels, ls[k].hout
         if s[0] is Storage.RING:
             b[f"L{k}_ring"] = s[1] * w * c
@@ -230,12 +236,13 @@ def buffers(ls: list[Layer], cand: _Candidate, out_acc: str) -> dict[str, int]:
 
 def _neighbours(ls: list[Layer], p: _Candidate) -> list[_Candidate]:
     n = len(ls) - 1
-    out = []
+    out = [_Candidate((o,) + p.storage[1:], p.final) for o in [(Storage.SCRATCH, 0, 0)] + FC_OPTS
+           if o != p.storage[0]]  # the FC map: recomputed per tap, or kept in rows
     for k in range(1, n):
         if p.storage[k][0] is not Storage.STREAM:
             out += [_Candidate(p.storage[:k] + (o,) + p.storage[k + 1:], p.final) for o in RING_OPTS + WIN_OPTS
                     if o != p.storage[k]]
-    if ls[n].kind is Kind.CONV:
+    if ls[n].out_channels == 1 and n >= 2:
         st = list(p.storage)
         if p.final is Output.PULL:
             st[n - 1] = (Storage.STREAM, 0, 0)
@@ -281,10 +288,16 @@ def _search(ls: list[Layer], out_acc: str, budget: int) -> tuple[_Candidate, boo
             if ram(c) > budget:
                 continue
             c = simulate(ls, c, sum(cur.macs))
-            if c.ok and (sum(c.macs), ram(c)) < (sum(cur.macs), ram(cur)):
+            if c.ok and _cost(c, ram(c)) < _cost(cur, ram(cur)):
                 cur, improved = c, True
                 break
     return cur, fits
+
+
+def _cost(c: _Candidate, ram: int) -> tuple:
+    """What the polish minimises: MACs, then pulled outputs (PSUM computes each streamed pixel once and scatters it
+    with one kernel pass, far fewer engine calls per face than pulling every output pixel), then bytes."""
+    return (sum(c.macs), c.final is Output.PULL, ram)
 
 
 _SEARCHED: dict[tuple, tuple[_Candidate, bool]] = {}

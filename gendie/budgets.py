@@ -13,6 +13,7 @@ AVR_SRAM_BYTES = 1536            # static (.data + .bss) + peak stack, of the ch
 PRESS_TO_DISPLAY_S = 1.0         # roll without tumble -> last display byte of the face, at 16 MHz + 400 kHz I2C
 TUMBLE_S = 1.5                   # button press -> last byte of the landed die after the tumble, same clocks
 TUMBLE_MIN_FRAMES = 8            # generated tumble faces before the landed one
+AVR_CYCLES_PER_NETWORK_MAC = 12  # the decoder alone (null row sink, simavr, -Os): cycles / layer-by-layer MACs
 
 # The frame code alone (firmware/src/frame_tx.c).
 FRAME_TX_FLASH_BYTES = 1024

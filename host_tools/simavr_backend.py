@@ -18,7 +18,7 @@ from gendie.device import check_faces
 from host_tools import virtual_die as vd
 
 MODEL_DIR = vd.FIRMWARE / "src" / "model"
-GENERATED = ("decoder.c", "decoder_weights.c", "decoder_weights.h")
+GENERATED = ("decoder_model.c", "decoder_model.h")
 BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays small
 
 

@@ -135,14 +135,14 @@ def test_frame_viewer_replays_the_firmware_dump(sixty, tmp_path):
 
 def test_die_gen_simavr_backend_is_bit_exact_with_golden(tmp_path):
     """host_tools/die_gen.py --backend simavr: the faces dumped by the real firmware (nano-test build, angle code
-    forced with the `a<byte>` test hook) equal the golden integer model's for the same (pips, code) list."""
+    forced with the `a<byte>` test hook) equal the golden integer model's for the same 60 (pips, code) pairs."""
     if not HAS_DECODER:
         pytest.skip("no generated decoder in firmware/src/model yet")
     from export.backends import generate_golden
     out = tmp_path / "simavr.npz"
-    run_script("host_tools/die_gen.py", "--backend", "simavr", "--count", "6", "--seed", "11", "--out", str(out),
+    run_script("host_tools/die_gen.py", "--backend", "simavr", "--count", "60", "--seed", "11", "--out", str(out),
                check=True)
-    pips, codes = face_list(6, seed=11)
+    pips, codes = face_list(60, seed=11)
     with np.load(out) as z:
         assert np.array_equal(z["labels"], pips) and np.array_equal(z["codes"], codes)
         np.testing.assert_array_equal(z["images"], generate_golden(vd.ROOT / "models" / "decoder.pt", pips, codes))

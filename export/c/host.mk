@@ -14,8 +14,10 @@ INCS   ?=
 
 OBJS := $(foreach s,$(SRCS),$(OUT)/$(basename $(notdir $(s))).o)
 
+# linked beside and renamed: a binary another process is running is replaced, never rewritten in place
 $(OUT)/$(EXE): $(OBJS)
-	$(CC) $(CFLAGS) $^ -o $@
+	$(CC) $(CFLAGS) $^ -o $@.tmp
+	mv -f $@.tmp $@
 
 define object_rule
 $(OUT)/$(basename $(notdir $(1))).o: $(1)

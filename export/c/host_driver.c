@@ -1,16 +1,14 @@
-/* Host CLI around the generated decoder, for tests and benchmarks (export/backends.py builds it).
- * stdin: pairs of bytes (pips, code); stdout: 1024 grey bytes per pair, rows 0..31.
- * argv[1] = "lbl" runs the layer-by-layer twin instead; "macs" prints the per-layer MAC counters (built with
- * -DGD_COUNT_MACS) to stderr after each face. */
+/* Host CLI around the decoder (the engine + a generated model), for tests and benchmarks (export/backends.py
+ * builds it). stdin: pairs of bytes (pips, code); stdout: 1024 grey bytes per pair, rows 0..31.
+ * argv[1] = "macs" prints the per-layer MAC counters (built with -DGD_COUNT_MACS) to stderr after each face. */
 #include <stdio.h>
 #include <string.h>
 
 #include "decoder.h"
-#include "decoder_weights.h"
+#include "decoder_model.h"
 
-void decoder_run_lbl(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx);
 #ifdef GD_COUNT_MACS
-extern uint32_t gd_macs[GD_NLAYERS];
+extern uint32_t gd_macs[GD_NLEVELS];
 #endif
 
 static uint8_t face[32][32];
@@ -27,15 +25,11 @@ static void take_row(uint8_t y, const uint8_t *row, void *ctx)
 
 int main(int argc, char **argv)
 {
-    int lbl = argc > 1 && strcmp(argv[1], "lbl") == 0;
     int macs = argc > 1 && strcmp(argv[1], "macs") == 0;
     int p, c;
     while ((p = getchar()) != EOF && (c = getchar()) != EOF) {
         next_row = 0;
-        if (lbl)
-            decoder_run_lbl((uint8_t)p, (uint8_t)c, take_row, NULL);
-        else
-            decoder_run((uint8_t)p, (uint8_t)c, take_row, NULL);
+        decoder_run((uint8_t)p, (uint8_t)c, take_row, NULL);
         if (next_row != 32) {
             fprintf(stderr, "rows out of order\n");
             return 1;
@@ -44,8 +38,8 @@ int main(int argc, char **argv)
 #ifdef GD_COUNT_MACS
         if (macs) {
             int k;
-            for (k = 0; k < GD_NLAYERS; k++) {
-                fprintf(stderr, "%lu%c", (unsigned long)gd_macs[k], k + 1 < GD_NLAYERS ? ' ' : '\n');
+            for (k = 0; k < GD_NLEVELS; k++) {
+                fprintf(stderr, "%lu%c", (unsigned long)gd_macs[k], k + 1 < GD_NLEVELS ? ' ' : '\n');
                 gd_macs[k] = 0;
             }
         }

@@ -12,6 +12,8 @@
 #define gd_rd_i8(p) ((int8_t)pgm_read_byte(p))
 #define gd_rd_u8(p) ((uint8_t)pgm_read_byte(p))
 #define gd_rd_i16(p) ((int16_t)pgm_read_word(p))
+#define gd_rd_u16(p) ((uint16_t)pgm_read_word(p))
+#define gd_rd_ptr(p) ((const void *)pgm_read_word(p))
 #define gd_rd_i32(p) ((int32_t)pgm_read_dword(p))
 /* Read a flash byte and advance the pointer: one `lpm r, Z+` instead of pgm_read_byte + a pointer add. */
 static inline int8_t gd_rd_i8_inc(const int8_t **p)
@@ -32,6 +34,8 @@ static inline uint8_t gd_ld_u8_inc(const uint8_t **p)
 #define gd_rd_i8(p) (*(const int8_t *)(p))
 #define gd_rd_u8(p) (*(const uint8_t *)(p))
 #define gd_rd_i16(p) (*(const int16_t *)(p))
+#define gd_rd_u16(p) (*(const uint16_t *)(p))
+#define gd_rd_ptr(p) ((const void *)*(p))
 #define gd_rd_i32(p) (*(const int32_t *)(p))
 static inline int8_t gd_rd_i8_inc(const int8_t **p)
 {

@@ -2,8 +2,8 @@
 #ifndef GENDIE_MODEL_ID_H
 #define GENDIE_MODEL_ID_H
 
-#define GD_MODEL_NAME "8_8_8_8+1_angle24_bce"
+#define GD_MODEL_NAME "4_8_8_8+0_angle24_bce"
 #define GD_MODEL_MODE 0x00u  /* angle */
-#define GD_MODEL_HASH 0x7243AC9CUL  /* sha256(qmodel.json)[0:4], little-endian */
+#define GD_MODEL_HASH 0x20979D74UL  /* sha256(qmodel.json)[0:4], little-endian */
 
 #endif

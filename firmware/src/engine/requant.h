@@ -1,5 +1,5 @@
-/* The integer contract's one requantisation (docs/integer-contract.md), shared by the generated decoders in
- * src/model/. Hand-written, so it is read and reviewed as C; the golden model (gendie/golden.py) is its oracle. */
+/* The integer contract's one requantisation (docs/integer-contract.md), used by the engine for every output.
+ * The golden model (gendie/golden.py, gendie/intmodel.py's requant) is its oracle. */
 #ifndef GENDIE_REQUANT_H
 #define GENDIE_REQUANT_H
 
@@ -8,7 +8,7 @@
 /* The contract's requantisation: clamp(floor(acc / 2^s + 1/2), 0, 255). A non-positive acc gives 0 at once, so
  * no negative value is ever shifted. floor((acc + 2^(s-1)) / 2^s) == ((acc >> (s-1)) + 1) >> 1, which needs no
  * rounding constant; whole-byte shifts first, because AVR shifts a 32-bit value one bit per 4 instructions. */
-static uint8_t rq(int32_t acc, int8_t s) /* only src/model/ includes this; each uses rq */
+static inline uint8_t rq(int32_t acc, int8_t s)
 {
     uint32_t u;
     uint8_t t;

@@ -1,0 +1,41 @@
+/* Portable reference of gd_dot4 (dot.h): every target without a hand-written kernel, and AVR with
+ * -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). */
+#include "engine/dot.h"
+
+#ifndef GD_DOT_ASM
+#include "engine/mul8.h"
+#include "flash.h"
+
+static void group(int32_t acc[4], const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin,
+                  const uint8_t *w)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    uint8_t t, i;
+    for (t = 0; t < n; t++) {
+        const uint8_t *a = base + (uint16_t)taps[2 * t] * cin;
+        const uint8_t *wt = w + (uint16_t)taps[2 * t + 1] * cin * 4u;
+        for (i = 0; i < cin; i++, wt += 4) {
+            uint8_t v = a[i];
+            if (v == 0) /* ReLU zeros are common: skip their 4 products */
+                continue;
+            a0 += gd_mul_u8s8(v, (int8_t)(gd_rd_u8(wt) ^ 0x80));
+            a1 += gd_mul_u8s8(v, (int8_t)(gd_rd_u8(wt + 1) ^ 0x80));
+            a2 += gd_mul_u8s8(v, (int8_t)(gd_rd_u8(wt + 2) ^ 0x80));
+            a3 += gd_mul_u8s8(v, (int8_t)(gd_rd_u8(wt + 3) ^ 0x80));
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+             uint16_t stride, uint8_t groups)
+{
+    for (; groups; groups--, acc += 4, w += stride)
+        group(acc, base, taps, n, cin, w);
+}
+#else
+typedef int gd_dot_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
+#endif

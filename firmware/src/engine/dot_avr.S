@@ -1,0 +1,187 @@
+/* gd_dot4 (dot.h) for the AVR: 4 output channels per pass, one activation load feeding 4 multiplies.
+ *
+ * Per non-zero activation: LD 2 + 4 x (LPM 3 + MUL 2 + 3-byte add 3) + its sum 2 + zero test and loop 5 = 41 cycles
+ * for 4 MACs; a zero activation (ReLU) skips its 4 products in 10. Weights are offset binary (w + 128), so MUL is
+ * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. The unsigned 24-bit
+ * sums cannot overflow: 9 taps x cin x 255 x 255 < 2^24 (export/emit.py refuses wider layers), and every true
+ * result fits 24 bits signed (the exporter's accumulator proof), so its sign is the final borrow.
+ *
+ * avr-gcc ABI: acc r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, groups r10;
+ * r2-r15, r17 and Y are saved (r16 is only read), r1 (MUL overwrites it) is cleared on return. In a group: sums r2-r13 (3 bytes x 4),
+ * zero r17, sum(a) r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count,
+ * r19 = 4 * cin; the group loop's own registers wait on the stack meanwhile. */
+#if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
+
+    .text
+    .global gd_dot4
+    .type gd_dot4, @function
+gd_dot4:
+    push r2
+    push r3
+    push r4
+    push r5
+    push r6
+    push r7
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    push r17
+    push r28
+    push r29
+    clr r17                 ; a zero register of our own (MUL overwrites r1)
+    mov r19, r16
+    lsl r19
+    lsl r19                 ; 4 * cin: bytes of weights per tap
+.Lgroup:
+    push r10
+    push r12
+    push r13
+    push r18
+    push r20
+    push r21
+    push r24
+    push r25
+    movw r28, r20           ; Y = taps
+    clr r20
+    clr r21                 ; sum of the activations
+    clr r2
+    clr r3
+    clr r4
+    clr r5
+    clr r6
+    clr r7
+    clr r8
+    clr r9
+    clr r10
+    clr r11
+    clr r12
+    clr r13
+    tst r18
+    breq .Lend
+.Ltap:
+    ld r24, Y+              ; input pixel index
+    mul r24, r16
+    movw r26, r0
+    add r26, r22
+    adc r27, r23            ; X = base + index * cin
+    ld r24, Y+              ; kernel tap ky * 3 + kx
+    mul r24, r19
+    movw r30, r0
+    add r30, r14
+    adc r31, r15            ; Z = w + tap * 4 * cin
+    mov r25, r16            ; cin >= 1
+.Lchannel:
+    ld r24, X+
+    tst r24
+    breq .Lzero
+    add r20, r24
+    adc r21, r17
+    lpm r0, Z+              ; w + 128 of output 0
+    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
+    add r2, r0
+    adc r3, r1
+    adc r4, r17
+    lpm r0, Z+              ; w + 128 of output 1
+    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
+    add r5, r0
+    adc r6, r1
+    adc r7, r17
+    lpm r0, Z+              ; w + 128 of output 2
+    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
+    add r8, r0
+    adc r9, r1
+    adc r10, r17
+    lpm r0, Z+              ; w + 128 of output 3
+    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
+    add r11, r0
+    adc r12, r1
+    adc r13, r17
+    dec r25
+    brne .Lchannel
+    rjmp .Lnext
+.Lzero:
+    adiw r30, 4             ; skip the 4 weights of a zero activation
+    dec r25
+    brne .Lchannel
+.Lnext:
+    dec r18
+    brne .Ltap
+.Lend:
+    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
+    lsr r21
+    ror r20
+    ror r24
+    pop r31
+    pop r30                 ; Z = acc of this group
+    sub r2, r24             ; output 0: sum - 128 * sum(a), its sign is the borrow
+    sbc r3, r20
+    sbc r4, r21
+    sbc r0, r0
+    st Z+, r2
+    st Z+, r3
+    st Z+, r4
+    st Z+, r0
+    sub r5, r24             ; output 1: sum - 128 * sum(a), its sign is the borrow
+    sbc r6, r20
+    sbc r7, r21
+    sbc r0, r0
+    st Z+, r5
+    st Z+, r6
+    st Z+, r7
+    st Z+, r0
+    sub r8, r24             ; output 2: sum - 128 * sum(a), its sign is the borrow
+    sbc r9, r20
+    sbc r10, r21
+    sbc r0, r0
+    st Z+, r8
+    st Z+, r9
+    st Z+, r10
+    st Z+, r0
+    sub r11, r24             ; output 3: sum - 128 * sum(a), its sign is the borrow
+    sbc r12, r20
+    sbc r13, r21
+    sbc r0, r0
+    st Z+, r11
+    st Z+, r12
+    st Z+, r13
+    st Z+, r0
+    movw r24, r30           ; acc of the next group
+    pop r21
+    pop r20
+    pop r18
+    pop r13
+    pop r12
+    pop r10
+    add r14, r12
+    adc r15, r13            ; w of the next group
+    dec r10
+    breq .Ldone
+    rjmp .Lgroup
+.Ldone:
+    pop r29
+    pop r28
+    pop r17
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop r7
+    pop r6
+    pop r5
+    pop r4
+    pop r3
+    pop r2
+    clr r1
+    ret
+    .size gd_dot4, .-gd_dot4
+
+#endif

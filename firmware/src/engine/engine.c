@@ -1,0 +1,380 @@
+/* The depth-first decoder: decoder_run (decoder.h) over the generated level table and tables (src/model/).
+ *
+ * Every level is reached through get(k, y, x), which returns the index of pixel (y, x) in level k's buffer and
+ * computes it first on a miss (a ring computes the whole row). A pixel of a 3x3 layer lists its taps (input pixel
+ * index, kernel tap) by fetching each from the level below, then gd_dot4 (dot.h) runs 4 output channels per pass.
+ * The plan guarantees that fetching one tap never evicts another of the same pixel (export/plan.py simulates this
+ * exact access order). All buffers live in one arena of GD_ARENA_BYTES; sizes and offsets come from the plan. */
+#include <stdint.h>
+
+#include "decoder.h"
+#include "decoder_model.h"
+#include "engine/dot.h"
+#include "engine/mul8.h"
+#include "engine/requant.h"
+
+#ifdef GD_COUNT_MACS
+uint32_t gd_macs[GD_NLEVELS]; /* host test hook: MACs per layer, recompute included */
+#define COUNT(k, v) (gd_macs[k] += (v))
+#else
+#define COUNT(k, v) ((void)0)
+#endif
+
+/* Benchmark hook (bench/c/avr_face.c builds with -DGD_LEVEL_REG=GPIOR1): the level whose work is running, so the
+ * simulator can attribute every cycle to a level. Empty in every other build. */
+#ifdef GD_LEVEL_REG
+#define ENTER(k)                   \
+    uint8_t gd_outer = GD_LEVEL_REG; \
+    GD_LEVEL_REG = (k)
+#define LEAVE() (GD_LEVEL_REG = gd_outer)
+#else
+#define ENTER(k) ((void)0)
+#define LEAVE() ((void)0)
+#endif
+
+#ifdef __GNUC__
+#define GD_NOINLINE __attribute__((noinline)) /* keeps big frames out of the recursion */
+#else
+#define GD_NOINLINE
+#endif
+
+static uint8_t arena[GD_ARENA_BYTES];
+
+#define LV(k, field) gd_rd_u8(&gd_levels[k].field)
+#define LV16(k, field) gd_rd_u16(&gd_levels[k].field)
+#define LVPTR(k, field) gd_rd_ptr(&gd_levels[k].field)
+
+static const uint8_t mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
+                                          1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
+
+/* v mod m for the plan's slot counts (2, 3 or 4): a variable modulo would be a division call on AVR */
+static uint8_t mod(uint8_t v, uint8_t m)
+{
+    return m == 3 ? gd_rd_u8(&mod3[v]) : (uint8_t)(v & (m - 1));
+}
+
+/* An FC table entry: GD_FC_BYTES little-endian two's complement bytes in flash -> int32 */
+static int32_t fc_entry(const uint8_t *p)
+{
+#if GD_FC_BYTES == 4
+    return gd_rd_i32(p);
+#else
+    uint32_t v = gd_rd_u8(p);
+    v |= (uint32_t)gd_rd_u8(p + 1) << 8;
+#if GD_FC_BYTES == 3
+    v |= (uint32_t)gd_rd_u8(p + 2) << 16;
+#endif
+    if (gd_rd_u8(p + GD_FC_BYTES - 1) & 0x80) /* sign-extend (testing the byte: AVR shifts 32 bits bit by bit) */
+        v |= ~(uint32_t)0 << (8 * GD_FC_BYTES);
+    return (int32_t)v;
+#endif
+}
+
+/* FC pixel (y, x) of the (GD_FC_CH, 4, 4) view: the pips' table row + condition x weights, all in flash */
+static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
+{
+    const uint8_t *cond = &arena[GD_AT_COND];
+    uint8_t pi = arena[GD_AT_PIPS], c, k;
+    ENTER(0);
+    for (c = 0; c < GD_FC_CH; c++) {
+        uint16_t j = (uint16_t)(c * 16u + y * 4u + x);
+        int32_t acc = fc_entry(gd_fc_table[pi][j]);
+        for (k = 0; k < GD_COND_DIM; k++)
+            acc += gd_mul_u8s8(cond[k], gd_rd_i8(&gd_fc_w[j][k]));
+        out[c] = rq(acc, gd_rd_i8(&gd_fc_shift[j]));
+    }
+    COUNT(0, GD_FC_CH * GD_COND_DIM);
+    LEAVE();
+}
+
+/* All output channels of one pixel of level k from its listed taps (gd_dot4: 4 channels per pass), requantised.
+ * Kept out of the recursion (noinline) so the accumulators are on the stack once. */
+GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
+{
+    int32_t acc[4 * GD_MAX_GROUPS];
+    uint8_t cin = LV(k, cin), cout = LV(k, cout), co;
+    const int32_t *bias = (const int32_t *)LVPTR(k, bias);
+    const int8_t *shift = (const int8_t *)LVPTR(k, shift);
+    gd_dot4(acc, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), (uint8_t)((cout + 3) >> 2));
+    for (co = 0; co < cout; co++, bias++, shift++)
+        out[co] = rq(acc[co] + gd_rd_i32(bias), gd_rd_i8(shift));
+    COUNT(k, (uint32_t)n * cin * cout);
+}
+
+static uint8_t get(uint8_t k, uint8_t y, uint8_t x);
+
+/* One ConvT s2 axis: output v = 2i - 1 + kt, so even v takes tap 1 of input v/2; odd v tap 0 of input (v+1)/2 (if
+ * inside) and tap 2 of input (v-1)/2. Returns the count; fills kernel taps kt[] and input indices in[]. */
+static uint8_t convt2_axis(uint8_t v, uint8_t n_in, uint8_t kt[2], uint8_t in[2])
+{
+    uint8_t c = 0;
+    if (!(v & 1)) {
+        kt[0] = 1;
+        in[0] = (uint8_t)(v >> 1);
+        return 1;
+    }
+    if ((v >> 1) + 1 < n_in) {
+        kt[0] = 0;
+        in[0] = (uint8_t)((v >> 1) + 1);
+        c = 1;
+    }
+    kt[c] = 2;
+    in[c] = (uint8_t)(v >> 1);
+    return (uint8_t)(c + 1);
+}
+
+/* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
+ * order the planner simulated (ky outer, kx inner). An FC input is computed into scratch slot t; a ring input is
+ * fetched once per row (every tap of a row is then a hit), a window input once per tap. */
+static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
+{
+    uint8_t ky[3], iy[3], kx[3], ix[3], ny = 0, nx = 0, a, b, n = 0;
+    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage);
+    if (LV(k, kind) == GD_CONVT2) {
+        ny = convt2_axis(y, side_in, ky, iy);
+        nx = convt2_axis(x, side_in, kx, ix);
+    } else {
+        for (a = 0; a < 3; a++) {
+            uint8_t vy = (uint8_t)(y + a - 1), vx = (uint8_t)(x + a - 1); /* wrap to 255 above/left: skipped */
+            if (vy < side_in) {
+                ky[ny] = a;
+                iy[ny++] = vy;
+            }
+            if (vx < side_in) {
+                kx[nx] = a;
+                ix[nx++] = vx;
+            }
+        }
+    }
+    for (a = 0; a < ny; a++) {
+        uint8_t t = (uint8_t)(ky[a] * 3);
+        if (below == GD_RING) {
+            /* the row is usually there: check its tag here, call get (which computes it) only on a miss */
+            const struct gd_level *B = &gd_levels[k - 1];
+            uint8_t r = mod(iy[a], gd_rd_u8(&B->rows));
+            uint8_t row = arena[gd_rd_u16(&B->tags) + r] == iy[a] ? (uint8_t)(r * side_in)
+                                                                    : get((uint8_t)(k - 1), iy[a], 0);
+            for (b = 0; b < nx; b++, n++) {
+                taps[2 * n] = (uint8_t)(row + ix[b]);
+                taps[2 * n + 1] = (uint8_t)(t + kx[b]);
+            }
+            continue;
+        }
+        for (b = 0; b < nx; b++, n++) {
+#ifdef GD_AT_FC_SCRATCH
+            if (below == GD_SCRATCH) {
+                fc_pixel(iy[a], ix[b], &arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
+                taps[2 * n] = n;
+            } else
+#endif
+                taps[2 * n] = get((uint8_t)(k - 1), iy[a], ix[b]);
+            taps[2 * n + 1] = (uint8_t)(t + kx[b]);
+        }
+    }
+    return n;
+}
+
+/* Pixel (y, x) of level k >= 1, every channel, into out */
+static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
+{
+    uint8_t taps[18], n;
+    uint16_t below;
+    ENTER(k);
+    n = list_taps(k, y, x, taps);
+#ifdef GD_AT_FC_SCRATCH
+    below = LV(k - 1, storage) == GD_SCRATCH ? GD_AT_FC_SCRATCH : LV16(k - 1, buf);
+#else
+    below = LV16(k - 1, buf);
+#endif
+    finish(k, &arena[below], taps, n, out);
+    LEAVE();
+}
+
+/* Index of pixel (y, x) in level k's buffer (RING or WINDOW; level 0 only RING), computing it on a miss */
+static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
+{
+    const struct gd_level *L = &gd_levels[k];
+    uint8_t *tag = &arena[gd_rd_u16(&L->tags)];
+    uint8_t rows = gd_rd_u8(&L->rows), r = mod(y, rows);
+    if (gd_rd_u8(&L->storage) == GD_RING) {
+        uint8_t side = gd_rd_u8(&L->side);
+        if (tag[r] != y) {
+            uint8_t xx, c = gd_rd_u8(&L->cout);
+            uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
+            for (xx = 0; xx < side; xx++, p += c) {
+                if (k == 0)
+                    fc_pixel(y, xx, p);
+                else
+                    pixel(k, y, xx, p);
+            }
+            tag[r] = y;
+        }
+        return (uint8_t)(r * side + x);
+    } else {
+        uint8_t cols = gd_rd_u8(&L->cols);
+        uint8_t s = (uint8_t)(r * cols + mod(x, cols));
+        tag += 2 * s;
+        if (tag[0] != y || tag[1] != x) {
+            pixel(k, y, x, &arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout));
+            tag[0] = y;
+            tag[1] = x;
+        }
+        return s;
+    }
+}
+
+static void init_tags(void)
+{
+    uint8_t k;
+    for (k = 0; k + 1 < GD_NLEVELS; k++) {
+        uint8_t st = LV(k, storage), i, n = 0;
+        if (st == GD_RING)
+            n = LV(k, rows);
+        else if (st == GD_WINDOW)
+            n = (uint8_t)(2 * LV(k, rows) * LV(k, cols));
+        for (i = 0; i < n; i++)
+            arena[LV16(k, tags) + i] = 0xFF; /* no row/pixel 255 exists */
+    }
+}
+
+#if GD_OUTPUT_PSUM
+#define LAST (GD_NLEVELS - 1)
+#define SIDE 32
+
+/* Output partial sums: 3 rows of SIDE accumulators of GD_PSUM_BYTES (the proof's width), little-endian. Every true
+ * partial sum fits that width, so adding modulo 2^(8 GD_PSUM_BYTES) is exact; the sign is restored on reading. */
+static uint8_t *ps(uint8_t y, uint8_t x)
+{
+    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * GD_PSUM_BYTES];
+}
+
+static void ps_store(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+#if GD_PSUM_BYTES >= 3
+    p[2] = (uint8_t)(v >> 16);
+#endif
+#if GD_PSUM_BYTES == 4
+    p[3] = (uint8_t)(v >> 24);
+#endif
+}
+
+static uint32_t ps_load(const uint8_t *p)
+{
+    uint32_t v = p[0] | ((uint32_t)p[1] << 8);
+#if GD_PSUM_BYTES >= 3
+    v |= (uint32_t)p[2] << 16;
+#endif
+#if GD_PSUM_BYTES == 4
+    v |= (uint32_t)p[3] << 24;
+#endif
+    return v;
+}
+
+static void ps_init(uint8_t y)
+{
+    uint8_t x;
+    int32_t b = gd_rd_i32(&((const int32_t *)LVPTR(LAST, bias))[0]);
+    for (x = 0; x < SIDE; x++)
+        ps_store(ps(y, x), (uint32_t)b);
+}
+
+/* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
+ * and hand it over; ps_init refills the slot before it is used again. */
+static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
+{
+    uint8_t x, *row = ps(y, 0);
+    int8_t s = gd_rd_i8(&((const int8_t *)LVPTR(LAST, shift))[0]);
+    ENTER(LAST);
+    for (x = 0; x < SIDE; x++) {
+        uint32_t v = ps_load(ps(y, x));
+#if GD_PSUM_BYTES < 4
+        if (ps(y, x)[GD_PSUM_BYTES - 1] & 0x80) /* sign-extend */
+            v |= ~(uint32_t)0 << (8 * GD_PSUM_BYTES);
+#endif
+        row[x] = rq((int32_t)v, s);
+    }
+    LEAVE();
+    emit(y, row, ctx);
+}
+
+/* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
+ * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
+ * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
+GD_NOINLINE static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
+{
+    uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
+    int32_t acc[12];
+    uint8_t cin = LV(LAST, cin), ky, kx, t = 0;
+    ENTER(LAST);
+    gd_dot4(acc, e, one_tap, 1, cin, (const uint8_t *)LVPTR(LAST, w), (uint16_t)(4u * cin), 3);
+    for (ky = 0; ky < 3; ky++) {
+        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
+        uint8_t *row;
+        if (yy >= SIDE) {
+            t = (uint8_t)(t + 3);
+            continue;
+        }
+        row = ps(yy, 0);
+        for (kx = 0; kx < 3; kx++, t++) {
+            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
+            if (xx < SIDE) {
+                uint8_t *p = row + xx * GD_PSUM_BYTES;
+                ps_store(p, ps_load(p) + (uint32_t)acc[t]);
+                COUNT(LAST, cin);
+            }
+        }
+    }
+    LEAVE();
+}
+
+/* Stream the last hidden level row by row; an output row is emitted once no later streamed row reaches it:
+ * conv: row y - 1 after streamed row y; ConvT s2: rows 2y - 1 and 2y after streamed row y. Three rows live. */
+static void run(decoder_row_fn emit, void *ctx)
+{
+    uint8_t t2 = LV(LAST, kind) == GD_CONVT2, side_in = LV(LAST - 1, side), y, x;
+    ps_init(0);
+    ps_init(1);
+    for (y = 0; y < side_in; y++) {
+        if (t2 && y >= 1) {
+            ps_init((uint8_t)(2 * y));
+            ps_init((uint8_t)(2 * y + 1));
+        } else if (!t2 && y >= 1 && y + 1 < SIDE) {
+            ps_init((uint8_t)(y + 1));
+        }
+        for (x = 0; x < side_in; x++) {
+            uint8_t *e = &arena[LV16(LAST - 1, buf)];
+            pixel(LAST - 1, y, x, e);
+            scatter(e, y, x, t2);
+        }
+        if (t2 && y >= 1)
+            ps_emit((uint8_t)(2 * y - 1), emit, ctx);
+        if (t2)
+            ps_emit((uint8_t)(2 * y), emit, ctx);
+        else if (y >= 1)
+            ps_emit((uint8_t)(y - 1), emit, ctx);
+    }
+    ps_emit(SIDE - 1, emit, ctx);
+}
+#else
+static void run(decoder_row_fn emit, void *ctx)
+{
+    uint8_t y, x, *row = &arena[GD_AT_OUT_ROW];
+    for (y = 0; y < 32; y++) {
+        for (x = 0; x < 32; x++)
+            pixel(GD_NLEVELS - 1, y, x, &row[x]);
+        emit(y, row, ctx);
+    }
+}
+#endif
+
+void decoder_run(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)
+{
+    uint8_t k;
+    arena[GD_AT_PIPS] = (uint8_t)((pips < 1 ? 1 : pips > 6 ? 6 : pips) - 1);
+    for (k = 0; k < GD_COND_DIM; k++)
+        arena[GD_AT_COND + k] = gd_rd_u8(&gd_cond[k][code]);
+    init_tags();
+    run(emit, ctx);
+}
