@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gendie.cli import Parser, UsageError, run
 from export import emit, plan as P
 from gendie import intmodel as Q
+from gendie.cli import Parser, UsageError, check_paths, int_range, run
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "firmware" / "src" / "model"
@@ -75,6 +75,9 @@ def export(checkpoint: str | Path, out: str | Path, granularity: str = "channel"
     qm = ckpt_mod.integer_model(checkpoint, granularity)
     check_proof(qm)
     plan = P.plan_for(qm, budget)
+    if not plan.fits:
+        raise ValueError(f"no depth-first plan of {qm.cfg.name} fits {budget} B of activations "
+                         f"(the smallest found needs {plan.ram} B); nothing written")
     mp = memory_plan(qm, plan, budget)
     files = {**emit.files(qm, plan), "memory_plan.json": json.dumps(mp, indent=1) + "\n"}
     out = Path(out)
@@ -112,10 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default firmware/src/model)")
     p.add_argument("--granularity", choices=Q.GRANULARITIES, default="channel",
                    help="weight exponent per output channel (default, measured better) or per layer")
-    p.add_argument("--budget", type=int, default=BUDGET, help="activation RAM budget in bytes (default 1024)")
+    p.add_argument("--budget", type=int_range(1, 65_536), default=BUDGET,
+                   help="activation RAM budget in bytes (default 1024)")
     a = p.parse_args(argv)
     if Path(a.out).exists() and not Path(a.out).is_dir():
         raise UsageError(f"--out {a.out} is not a directory")
+    written = [Path(a.out) / n for n in ("decoder_model.c", "decoder_model.h", "memory_plan.json", "qmodel.json")]
+    check_paths({"--checkpoint": a.checkpoint}, {f"--out {p.name}": p for p in written})
     export(a.checkpoint, a.out, a.granularity, a.budget)
     return 0
 

@@ -19,12 +19,12 @@ from tqdm import tqdm
 
 from gendie.device import board, check_faces
 from host_tools import frame_protocol as fp
-from host_tools import virtual_die as vd
+from host_tools import virtual_die_build as vdb, virtual_die_report as vdr, virtual_die_sim as vds
 from host_tools.ch32_sim import RAM, RAM_SIZE, Ch32, Elf, SimCrash
 
 BOARD = board("ch32v003")
 CYCLES_PER_US = BOARD.f_cpu / 1e6
-DOC = vd.ROOT / "docs" / "ch32v003.md"
+DOC = vdb.ROOT / "docs" / "ch32v003.md"
 
 
 def print_and_write(name: str, body: str, write: bool) -> None:
@@ -38,8 +38,8 @@ def print_and_write(name: str, body: str, write: bool) -> None:
                        if start in text else text.rstrip("\n") + "\n\n" + block + "\n")
 
 
-def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) -> vd.SimResult:
-    """Run a vd.Script (run/btn/uart/quiet/mark lines) on the simulated chip; the result as the simavr die's."""
+def simulate(elf: Path, script: vds.Script, display: bool = True, seed: int = 0) -> vds.SimResult:
+    """Run a vds.Script (run/btn/uart/quiet/mark lines) on the simulated chip; the result as the simavr die's."""
     e = Elf.load(elf)
     sim = Ch32(e, display=display, seed=seed)
     chip, marks, crashed = sim.chip, [], False
@@ -70,7 +70,7 @@ def simulate(elf: Path, script: vd.Script, display: bool = True, seed: int = 0) 
            "watchdog_resets": sim.watchdog_resets,
            "standby_entries": sim.standby_entries}
     frames, _ = fp.decode_all(bytes(chip.uart_out))
-    res = vd.SimResult(raw, frames, {"flash": e.flash_bytes, "sram_static": e.static_ram})
+    res = vds.SimResult(raw, frames, {"flash": e.flash_bytes, "sram_static": e.static_ram})
     faces = {}
     for f in frames:
         d = f.fields()
@@ -92,9 +92,9 @@ def _quiet(sim: Ch32, quiet: float, limit: float) -> None:
             return
 
 
-def roll_metrics(res: vd.SimResult, marks: list[int]) -> list[dict]:
+def roll_metrics(res: vds.SimResult, marks: list[int]) -> list[dict]:
     """Per roll: decoder cycles and per MAC, press -> last display byte (bus time included) at f_cpu."""
-    out, macs = [], vd.macs_per_face()
+    out, macs = [], vdb.macs_per_face()
     for i, m in enumerate(marks):
         a, b = res.raw["marks"][m], res.raw["marks"][m + 1]
         r = res.rolls[i] if i < len(res.rolls) else {}
@@ -111,10 +111,10 @@ def roll_metrics(res: vd.SimResult, marks: list[int]) -> list[dict]:
 def run_cli(a) -> int:
     """virtual_die.py --board ch32v003: build, press, draw the screen, print the figures (estimates)."""
     try:
-        elf = a.elf or vd.build_firmware("ch32v003")
-        script, marks = vd.press_script(a.presses, a.seed, a.pips)
+        elf = a.elf or vdb.build_firmware("ch32v003")
+        script, marks = vds.press_script(a.presses, a.seed, a.pips)
         res = simulate(elf, script, display=not a.no_display, seed=a.seed)
-    except (vd.VirtualDieError, ValueError, OSError) as e:
+    except (vdb.VirtualDieError, ValueError, OSError) as e:
         print(f"virtual_die: error: {e}", file=__import__("sys").stderr)
         return 2
     rolls = roll_metrics(res, marks)
@@ -123,12 +123,12 @@ def run_cli(a) -> int:
               "crashed": res.raw["crash_reason"] or False, "rolls": rolls, "cycles": "estimates (timing model)",
               "logs": [f.fields()["text"] for f in res.frames if f.type_name == "LOG"]}
     if a.png and not a.no_display:
-        vd.save_png(res.vram, a.png)
+        vdr.save_png(res.vram, a.png)
     if a.json:
         print(json.dumps(report))
     else:
         if not a.no_display:
-            print(vd.render_terminal(res.vram))
+            print(vdr.render_terminal(res.vram))
         for i, r in enumerate(rolls, 1):
             print(f"roll {i}: pips {r['pips']} angle code {r['angle_code']}{' (forced)' if r['forced'] else ''}; "
                   f"decoder ~{r['decoder_cycles']} cycles (~{r['cycles_per_mac']} per MAC); press -> last display "
@@ -144,8 +144,8 @@ def generate_ch32v003(ckpt: str | Path, pips, codes, batch: int = 64) -> np.ndar
     pips, codes = check_faces(pips, codes)
     check_firmware_model(Path(ckpt))
     try:
-        elf = vd.build_firmware("ch32v003-test")
-    except vd.VirtualDieError as e:
+        elf = vdb.build_firmware("ch32v003-test")
+    except vdb.VirtualDieError as e:
         raise ValueError(str(e)) from None
     faces = []
     for i in tqdm(range(0, len(pips), batch), desc="ch32v003", unit="batch", disable=len(pips) <= batch):

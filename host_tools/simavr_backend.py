@@ -15,9 +15,9 @@ import numpy as np
 from tqdm import tqdm
 
 from gendie.device import check_faces
-from host_tools import virtual_die as vd
+from host_tools import virtual_die_build as vdb, virtual_die_report as vdr, virtual_die_sim as vds
 
-MODEL_DIR = vd.FIRMWARE / "src" / "model"
+MODEL_DIR = vdb.FIRMWARE / "src" / "model"
 GENERATED = ("decoder_model.c", "decoder_model.h")
 BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays small
 
@@ -34,9 +34,9 @@ def check_firmware_model(ckpt: Path) -> None:
                          f"(run: python export/export_decoder.py --checkpoint {ckpt})")
 
 
-def face_script(pips: np.ndarray, codes: np.ndarray) -> vd.Script:
+def face_script(pips: np.ndarray, codes: np.ndarray) -> vds.Script:
     """Boot, then per face: force the code, roll with forced pips, wait until the dump is out."""
-    s = vd.Script().run(400)
+    s = vds.Script().run(400)
     for p, c in zip(pips, codes):
         s.uart(b"a" + bytes([int(c)]) + b"p" + str(int(p)).encode()).quiet(30, 5000)
     return s
@@ -47,18 +47,18 @@ def generate_simavr(ckpt: str | Path, pips, codes) -> np.ndarray:
     pips, codes = check_faces(pips, codes)
     check_firmware_model(Path(ckpt))
     try:
-        elf = vd.build_firmware("nano-test")
+        elf = vdb.build_firmware("nano-test")
         faces = []
         for i in tqdm(range(0, len(pips), BATCH), desc="simavr", unit="batch", disable=len(pips) <= BATCH):
             faces += _run_batch(elf, pips[i:i + BATCH], codes[i:i + BATCH])
-    except vd.VirtualDieError as e:  # a build or harness failure: one line, like virtual_die.py
+    except vdb.VirtualDieError as e:  # a build or harness failure: one line, like virtual_die.py
         raise ValueError(str(e)) from None
     return np.stack(faces).astype(np.uint8) if faces else np.zeros((0, 32, 32), np.uint8)
 
 
 def _run_batch(elf: Path, p: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
-    res = vd.simulate(elf, face_script(p, c), display=False)
+    res = vds.simulate(elf, face_script(p, c), display=False)
     got = [(r["pips"], r["angle_code"]) for r in res.rolls if r["face"] is not None]
     if res.raw["crashed"] or got != list(zip(p.tolist(), c.tolist())):
-        raise vd.VirtualDieError(f"the simulated firmware rolled {got[:3]}... for {list(zip(p, c))[:3]}...")
+        raise vdb.VirtualDieError(f"the simulated firmware rolled {got[:3]}... for {list(zip(p, c))[:3]}...")
     return [r["face"] for r in res.rolls]

@@ -61,6 +61,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a = ap.parse_args(argv)
     if a.elf is not None and not a.elf.is_file():
         ap.error(f"--elf {a.elf}: no such file")
+    if a.elf is not None and a.elf.read_bytes()[:4] != b"\x7fELF":
+        ap.error(f"--elf {a.elf}: not an ELF file")
+    if a.no_display and (a.png or a.gif):
+        ap.error("--png and --gif draw the display: drop --no-display")
     for opt, path in (("--png", a.png), ("--gif", a.gif)):
         if path is not None and path.parent.exists() and not path.parent.is_dir():
             ap.error(f"{opt} {path}: {path.parent} is not a directory")

@@ -65,6 +65,8 @@ def elf_memory(elf: Path) -> dict:
         parts = line.split()
         if len(parts) == 3:
             syms[parts[2]] = int(parts[0], 16)
+    if "_end" not in syms:
+        raise VirtualDieError(f"{elf}: no symbol table (a stripped ELF?); use the one make -C firmware builds")
     static = sizes.get(".data", 0) + sizes.get(".bss", 0) + sizes.get(".noinit", 0)
     return {"flash": sizes.get(".text", 0) + sizes.get(".data", 0), "sram_static": static,
             "paint_from": syms["_end"] & 0xFFFF}
