@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 w.writerows(rows)
     except BaseException:  # Ctrl-C or a failed config: stop now, not after every queued config has trained
         for proc in list(getattr(pool, "_processes", {}).values()):  # the executor has no public kill
-            proc.terminate()
+            proc.kill()  # workers write nothing (the parent writes the csv), so nothing is left half-written
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

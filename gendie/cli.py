@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, NoReturn
@@ -54,6 +55,9 @@ def _prog_of(fn: Callable) -> str:
 
 def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
     """Call `main(argv)`: bad input (UsageError, ValueError, OSError) -> one stderr line and 2; Ctrl-C -> 130."""
+    if signal.getsignal(signal.SIGINT) is _exit_at_once:
+        # from here on Ctrl-C raises KeyboardInterrupt, so atomic writes remove their temporary files on the way out
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return int(main(argv) or 0)
     except (UsageError, ValueError, OSError) as e:
@@ -61,6 +65,14 @@ def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None =
     except KeyboardInterrupt:
         print(f"{_prog_of(main)}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _exit_at_once(signum, frame) -> None:
+    """Ctrl-C while a script still imports (torch's C++ start-up would abort on an exception): nothing has been
+    written yet, so leave at once."""
+    sys.stderr.write(f"{_prog()}: interrupted\n")
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _quiet_interrupt_hook(kind, value, tb) -> None:
@@ -77,6 +89,8 @@ def _quiet_interrupt_hook(kind, value, tb) -> None:
 _previous_hook = sys.excepthook
 if not hasattr(sys, "ps1") and getattr(sys.modules.get("__main__"), "__file__", None):
     sys.excepthook = _quiet_interrupt_hook  # scripts only: an interactive session keeps its own Ctrl-C
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the shell made a job ignore it
+        signal.signal(signal.SIGINT, _exit_at_once)  # until run() starts the command
 
 
 # ---- argument validators (argparse `type=`): each raises ArgumentTypeError, which Parser prints in one line ----
