@@ -89,9 +89,8 @@ web-dist: $(WEB_DEPS)
 	$(MAKE) --no-print-directory -C firmware nano
 	node $(WEB)/build.mjs --hex firmware/build/nano/firmware.hex --out $(WEB)/dist
 
-web: web-dist
-	@echo "GenDie in the browser: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the server)"
-	@python3 -m http.server --bind 127.0.0.1 --directory $(WEB)/dist $(PORT)
+web: $(STAMP) web-dist
+	@$(PY) host_tools/serve_web.py --port "$(PORT)"
 
 clean:
 	rm -rf data runs build firmware/build $(WEB)/dist

@@ -11,7 +11,8 @@ from conftest import run_script
 CLIS = ["dataset/make_dice.py", "training/train_eval_cnn.py", "training/evaluate.py", "training/train_cvae.py",
         "export/export_decoder.py", "host_tools/die_gen.py", "host_tools/frame_viewer.py", "host_tools/fake_die.py",
         "host_tools/gen_frame_files.py", "host_tools/virtual_die.py", "hardware/make_hardware.py",
-        "host_tools/sim_compare.py", "bench/bench_decoder.py", "bench/sweep.py"]
+        "host_tools/sim_compare.py", "host_tools/serve_web.py", "host_tools/gen_model_id.py", "host_tools/ch32_flash.py",
+        "host_tools/ch32_mul_study.py", "host_tools/ch32_profile.py", "bench/bench_decoder.py", "bench/sweep.py"]
 
 
 @pytest.mark.parametrize("script", CLIS)

@@ -7,6 +7,7 @@ value the parser lets through reaches the stub (the CLI accepted it) and any oth
 from __future__ import annotations
 
 import hashlib
+import socket
 import subprocess
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def assert_refused(proc, before: dict, after: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
+def files(tmp_path_factory, request) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("hostile")
     ckpt = make_checkpoint(d / "decoder.pt", DecoderConfig(2, 2, 2, 2, hires=0))
     nan = make_checkpoint(d / "nan.pt", DecoderConfig(2, 2, 2, 2, hires=0))
@@ -56,10 +57,16 @@ def files(tmp_path_factory) -> dict[str, Path]:
     (d / "cap.bin").write_bytes(b"\xd1\xce garbage")
     (d / "run").mkdir()
     (d / "bad_pinmap.json").write_bytes(b'{"boards": "\xff\xfe"}')
+    (d / "site").mkdir()
+    (d / "site" / "index.html").write_text("<p>die</p>")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    request.addfinalizer(busy.close)
     elf = ROOT / "firmware" / "build" / "nano" / "firmware.elf"
     subprocess.run(["make", "-s", "-C", str(ROOT / "firmware"), "nano"], check=True, capture_output=True)
     subprocess.run(["avr-strip", "-o", str(d / "stripped.elf"), str(elf)], check=True)
-    return {p.name: p for p in d.iterdir()} | {"dir": d}
+    return {p.name: p for p in d.iterdir()} | {"dir": d, "busy_port": busy.getsockname()[1]}
 
 
 def cases(f: dict[str, Path]) -> list[tuple[str, list[str]]]:
@@ -129,6 +136,12 @@ def cases(f: dict[str, Path]) -> list[tuple[str, list[str]]]:
         ("export/export_decoder.py", ["--checkpoint", str(f["nan.pt"]), "--out", str(d / "m")]),
         ("export/export_decoder.py", ["--checkpoint", str(f["decoder.pt"]), "--out", str(f["a_file"])]),
         ("bench/bench_decoder.py", ["--checkpoint", str(f["random.bin"])]),
+        # make web PORT=... (the port goes to host_tools/serve_web.py)
+        ("host_tools/serve_web.py", ["--port", "abc", "--dir", str(f["site"])]),
+        ("host_tools/serve_web.py", ["--port", "70000", "--dir", str(f["site"])]),
+        ("host_tools/serve_web.py", ["--port", "0", "--dir", str(f["site"])]),
+        ("host_tools/serve_web.py", ["--port", str(f["busy_port"]), "--dir", str(f["site"])]),
+        ("host_tools/serve_web.py", ["--dir", str(f["folder"])]),
         # unclear messages the user saw before
         ("host_tools/frame_viewer.py", ["--port", "socket://127.0.0.1:1?logging=loud"]),
     ]
@@ -238,3 +251,30 @@ def test_ctrl_c_while_a_script_still_imports_torch(tmp_path):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and err == "train_cvae.py: interrupted\n", err[-2000:]
     assert not (tmp_path / "r").exists()
+
+
+def test_the_web_server_serves_on_loopback_and_stops_on_ctrl_c(tmp_path):
+    import signal
+    import sys
+    import time
+    import urllib.request
+    (tmp_path / "index.html").write_text("<p>GenDie</p>")
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "host_tools" / "serve_web.py"), "--port", str(port), "--dir",
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip().endswith(f"http://127.0.0.1:{port}/   (Ctrl-C stops the server)")
+        body = None
+        for _ in range(50):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body == b"<p>GenDie</p>"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err == "serve_web.py: interrupted\n", err
