@@ -23,7 +23,7 @@ INPUT = re.compile(r"^ (\.[\w.$]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", re.
 def source_of(obj: str) -> str:
     m = re.search(r"obj/(.+)\.o$", obj)
     if m:
-        return m.group(1) + (".S" if m.group(1).startswith("src/startup") else ".c")
+        return m.group(1) + (".S" if (vd.FIRMWARE / (m.group(1) + ".S")).is_file() else ".c")
     m = re.search(r"lib(\w+)\.a\((.+)\.o\)$", obj)
     return f"lib{m.group(1)}: {m.group(2)}" if m else Path(obj).name
 
