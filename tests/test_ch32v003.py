@@ -147,3 +147,46 @@ def test_flash_and_profile_tools_account_for_the_image(elf, capsys):
     assert ch32_profile.main(["--top", "3"]) == 0
     out = capsys.readouterr().out
     assert "| `gd_dot4` |" in out
+
+
+def test_dot_rv32_kernel_matches_numpy(elf):
+    """dot_rv32.S's gd_dot4, called on Unicorn's RV32 CPU straight from the image, against numpy on random tap lists
+    (extreme bytes, many zero activations, odd cin, 1-3 groups): the quarter-square products are exact."""
+    from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV32, Uc
+    from unicorn import riscv_const as rv
+
+    from host_tools.ch32_sim import RAM, Elf
+    e = Elf.load(elf)
+    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+    uc.mem_map(0, 64 * 1024)
+    uc.mem_map(RAM, 64 * 1024)  # inputs larger than the chip's 2 KB are fine here: only the kernel runs
+    for addr, data in e.image.items():
+        if addr < RAM:
+            uc.mem_write(addr, data)
+    rng = np.random.default_rng(13)
+    A, TAPS, W, ACC, DONE = RAM + 0x1000, RAM + 0x100, RAM + 0x4000, RAM + 0x200, RAM + 0x10
+    for case in range(60):
+        cin, groups, n = int(rng.choice([1, 3, 4, 8, 9])), int(rng.integers(1, 4)), int(rng.integers(0, 19))
+        a = rng.choice([0, 0, 0, 1, 127, 128, 254, 255, *range(256)], size=(40, cin)).astype(np.uint8)
+        taps = np.stack([rng.integers(0, 40, n), rng.integers(0, 9, n)], 1).astype(np.uint8)
+        stride = 36 * cin + int(rng.integers(0, 3)) * 4
+        w = rng.choice([0, 1, 127, 128, 255, *range(256)], size=groups * stride).astype(np.uint8)
+        want = np.zeros(4 * groups, np.int64)
+        for g in range(groups):
+            for p, kt in taps.astype(int):
+                wt = w[g * stride + kt * cin * 4:][:4 * cin].reshape(cin, 4).astype(np.int64) - 128
+                want[4 * g:4 * g + 4] += a[p].astype(np.int64) @ wt
+        for addr, data in ((A, a.tobytes()), (TAPS, taps.tobytes()), (W, w.tobytes())):
+            uc.mem_write(addr, data)
+        sp = RAM + 0x8000
+        uc.mem_write(sp, stride.to_bytes(4, "little") + groups.to_bytes(4, "little"))
+        for reg, v in ((rv.UC_RISCV_REG_A0, ACC), (rv.UC_RISCV_REG_A1, A), (rv.UC_RISCV_REG_A2, TAPS),
+                       (rv.UC_RISCV_REG_A3, n), (rv.UC_RISCV_REG_A4, cin), (rv.UC_RISCV_REG_A5, W),
+                       (rv.UC_RISCV_REG_SP, sp), (rv.UC_RISCV_REG_RA, DONE), (rv.UC_RISCV_REG_S0, 0x5A5A),
+                       (rv.UC_RISCV_REG_S1, 0xA5A5)):
+            uc.reg_write(reg, v)
+        uc.emu_start(e.symbols["gd_dot4"], DONE)
+        got = np.frombuffer(bytes(uc.mem_read(ACC, 16 * groups)), "<i4")
+        assert np.array_equal(got, want), (case, cin, groups, n)
+        assert (uc.reg_read(rv.UC_RISCV_REG_SP), uc.reg_read(rv.UC_RISCV_REG_S0),
+                uc.reg_read(rv.UC_RISCV_REG_S1)) == (sp, 0x5A5A, 0xA5A5)  # the ABI's saved registers kept
