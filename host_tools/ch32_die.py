@@ -112,7 +112,7 @@ def run_cli(a) -> int:
     """virtual_die.py --board ch32v003: build, press, draw the screen, print the figures (estimates)."""
     try:
         elf = a.elf or vdb.build_firmware("ch32v003")
-        script, marks = vds.press_script(a.presses, a.seed, a.pips)
+        script, marks = vds.press_script(a.presses, a.seed, a.pips, tumble=not a.no_tumble)
         res = simulate(elf, script, display=not a.no_display, seed=a.seed)
     except (vdb.VirtualDieError, ValueError, OSError) as e:
         print(f"virtual_die: error: {e}", file=__import__("sys").stderr)

@@ -23,7 +23,7 @@ INPUT = re.compile(r"^ (\.[\w.$]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)", re.
 def source_of(obj: str) -> str:
     m = re.search(r"obj/(.+)\.o$", obj)
     if m:
-        return m.group(1) + (".S" if m.group(1).startswith("src/startup") else ".c")
+        return m.group(1) + (".S" if (vd.FIRMWARE / (m.group(1) + ".S")).is_file() else ".c")
     m = re.search(r"lib(\w+)\.a\((.+)\.o\)$", obj)
     return f"lib{m.group(1)}: {m.group(2)}" if m else Path(obj).name
 
@@ -45,12 +45,16 @@ def flash_by_source(map_path: Path) -> tuple[dict[str, dict[str, int]], int]:
 
 
 def weight_symbols(elf: Path) -> str:
-    """The decoder's flash tables (gd_* objects in flash), largest first: what the engine's smaller tables replace."""
+    """The decoder's constant tables in flash (the model's data and the quarter-square table), largest first."""
     import subprocess
-    out = subprocess.run(["riscv64-unknown-elf-nm", "-S", "--size-sort", "-r", str(elf)], capture_output=True,
-                         text=True, check=True).stdout
-    rows = [(n, int(sz, 16)) for a, sz, t, n in (l.split() for l in out.splitlines() if len(l.split()) == 4)
-            if t in "TtRr" and n.startswith("gd_") and int(a, 16) < 0x2000_0000 and not n.startswith("gd_mul")]
+
+    def nm(path: Path) -> list[list[str]]:
+        out = subprocess.run(["riscv64-unknown-elf-nm", "-S", "--size-sort", "-r", str(path)], capture_output=True,
+                             text=True, check=True).stdout
+        return [p for p in (line.split() for line in out.splitlines()) if len(p) == 4]
+
+    model = {n for *_, n in nm(elf.parent / "obj" / "src" / "model" / "decoder_model.o")} | {"gd_qsq"}
+    rows = [(n, int(sz, 16)) for a, sz, t, n in nm(elf) if t in "TtRr" and n in model]
     return "| decoder table | bytes |\n|---|---|\n" + "\n".join(f"| `{n}` | {sz:,} |" for n, sz in rows)
 
 

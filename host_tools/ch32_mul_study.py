@@ -1,13 +1,13 @@
-"""Which multiply for the CH32V003 (RV32EC, no MUL)? Builds the firmware once per option of firmware/src/engine/mul8.h
-and measures flash (the real image, .text + .data) and the decoder's estimated cycles for the same forced face in the
-simulated chip; every option must dump the same face (bit-exact) or the study fails.
+"""Which MAC for the CH32V003 (RV32EC, no MUL)? Builds the firmware once per kernel (firmware/src/engine/dot.h: the
+assembly dot_rv32.S or the portable dot.c) and multiply (mul8.h) and measures flash (the real image, .text + .data)
+and the decoder's estimated cycles for the same forced face in the simulated chip; every option must dump the same
+face (bit-exact) or the study fails.
 
     python host_tools/ch32_mul_study.py            # table on stdout
     python host_tools/ch32_mul_study.py --write    # ... and into docs/ch32v003.md
 """
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -16,15 +16,17 @@ import numpy as np
 
 from gendie.budgets import CH32_FLASH_BYTES
 from gendie.cli import Parser, run
-from host_tools import ch32_die
+from host_tools import ch32_die, ch32_profile
 from host_tools import virtual_die as vd
+from host_tools.virtual_die_build import memory_plan
 
-OPTIONS = {  # name -> extra CFLAGS (see mul8.h)
-    "shift-and-add, out of line (default)": "",
-    "shift-and-add, inline": "-DGD_MUL_INLINE",
-    "quarter squares (1 KB table), out of line": "-DGD_MUL_QSQ",
-    "quarter squares (1 KB table), inline": "-DGD_MUL_QSQ -DGD_MUL_INLINE",
-    "libgcc __mulsi3 (plain `*`)": "-DGD_MUL_LIBGCC",
+OPTIONS = {  # name -> extra CFLAGS (see mul8.h and dot.h)
+    "assembly kernel dot_rv32.S, quarter squares (default)": "",
+    "C kernel dot.c, quarter squares, inline": "-DGD_PORTABLE_KERNEL -DGD_MUL_INLINE",
+    "C kernel dot.c, quarter squares, out of line": "-DGD_PORTABLE_KERNEL",
+    "C kernel dot.c, shift-and-add, inline": "-DGD_PORTABLE_KERNEL -DGD_MUL_SHIFT_ADD -DGD_MUL_INLINE",
+    "C kernel dot.c, shift-and-add, out of line": "-DGD_PORTABLE_KERNEL -DGD_MUL_SHIFT_ADD",
+    "C kernel dot.c, libgcc __mulsi3 (plain `*`)": "-DGD_PORTABLE_KERNEL -DGD_MUL_LIBGCC",
 }
 OUT = vd.ROOT / "build" / "ch32_mul"
 
@@ -44,17 +46,18 @@ def measure(name: str, flags: str, pips: int = 3, code: int = 77) -> dict:
         raise ValueError(f"{name}: the simulated roll failed ({res.raw['crash_reason']})")
     roll = res.rolls[0]
     return {"name": name, "flags": flags, "flash": sizes["ch32v003"], "cycles": roll["cycles"],
-            "face": roll["face"]}
+            "engine": ch32_profile.engine_cycles(out / "ch32v003-test" / "firmware.elf"), "face": roll["face"]}
 
 
 def table(rows: list[dict]) -> str:
-    macs = vd.macs_per_face()
-    lines = [f"| multiply | CFLAGS | flash, `make ch32v003` (B) | fits {CH32_FLASH_BYTES:,} | decoder cycles per face "
-             "(estimate) | per MAC | at 48 MHz |", "|---|---|---|---|---|---|---|"]
+    macs, hz = vd.macs_per_face(), ch32_die.BOARD.f_cpu
+    lines = [f"| kernel, multiply | CFLAGS | flash, `make ch32v003` (B) | fits {CH32_FLASH_BYTES:,} | decoder cycles "
+             f"per face (estimate) | at {hz / 1e6:g} MHz | of which the decoder's own code | per MAC |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['name']} | `{r['flags'] or '-'}` | {r['flash']:,} | "
                      f"{'yes' if r['flash'] <= CH32_FLASH_BYTES else 'no'} | {r['cycles']:,} | "
-                     f"{r['cycles'] / macs:.1f} | {r['cycles'] / 48e6 * 1e3:.0f} ms |")
+                     f"{r['cycles'] / hz * 1e3:.0f} ms | {r['engine']:,} | {r['engine'] / macs:.1f} |")
     return "\n".join(lines)
 
 
@@ -65,10 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(n, f) for n, f in OPTIONS.items()]
     if any(not np.array_equal(r["face"], rows[0]["face"]) for r in rows):
         raise ValueError("the options dumped different faces: a multiply is not exact")
-    ch32_die.print_and_write("ch32_mul_study", f"Model `{json.loads(vd.MEMORY_PLAN.read_text())['model']}`, "
-                             f"{vd.macs_per_face():,} MACs per face, one forced face "
-                             "(`python host_tools/ch32_mul_study.py --write`); all options dumped the same face, "
-                             f"bit for bit.\n\n{table(rows)}", a.write)
+    ch32_die.print_and_write("ch32_mul_study", f"Model `{memory_plan()['model']}`, {vd.macs_per_face():,} MACs per "
+                             "face, one forced face (`python host_tools/ch32_mul_study.py --write`); all options "
+                             "dumped the same face, bit for bit. *Decoder cycles*: the firmware's own count of "
+                             "`decoder_run`, which includes waiting for the UART (the face is dumped row by row as it "
+                             "is computed); *the decoder's own code*: the profile's cycles in the functions of "
+                             "`src/engine/` and libgcc's multiply and divide (ch32_profile.py), the compute alone, "
+                             "and per MAC from it."
+                             f"\n\n{table(rows)}", a.write)
     return 0
 
 

@@ -8,6 +8,7 @@ taken-branch penalties included), for the decoder's kernels and whatever they ca
 from __future__ import annotations
 
 import bisect
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -45,6 +46,25 @@ def profile(elf_path: Path) -> tuple[Counter, int]:
     return per, sum(per.values())
 
 
+LIBGCC_ARITH = re.compile(r"__(hidden___)?u?(mul|div|mod)[sd]i3$")
+
+
+def engine_functions(elf_path: Path) -> set[str]:
+    """The decoder's own functions: those compiled from firmware/src/engine/ (one .text.<name> section each in the
+    linker map, -ffunction-sections), plus libgcc's multiply and divide (the engine's index arithmetic and the
+    libgcc multiply option call them; the rest of a forced face, a few calls)."""
+    text = Path(elf_path).with_suffix(".map").read_text()
+    own = set(re.findall(r"^ \.text\.(\S+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+\S*obj/src/engine/", text, re.M))
+    return own | {n for n in Elf.load(elf_path).symbols if LIBGCC_ARITH.match(n)}
+
+
+def engine_cycles(elf_path: Path) -> int:
+    """Estimated cycles in the decoder's own code for one forced face: its compute, without the UART and display
+    waits that the firmware's own count of a roll includes."""
+    per, _ = profile(elf_path)
+    return sum(c for n, c in per.items() if n in engine_functions(elf_path))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="ch32_profile.py", description=__doc__)
     p.add_argument("--elf", type=Path, help="firmware to profile (default: make -C firmware ch32v003-test)")
@@ -53,9 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.elf is not None and not a.elf.is_file():
         raise ValueError(f"--elf {a.elf}: no such file")
-    per, total = profile(a.elf or vd.build_firmware("ch32v003-test"))
+    elf = a.elf or vd.build_firmware("ch32v003-test")
+    per, total = profile(elf)
+    engine = sum(c for n, c in per.items() if n in engine_functions(elf))
     rows = ["| function | cycles (estimate) | share |", "|---|---|---|"]
     rows += [f"| `{n}` | {c:,} | {100 * c / total:.1f} % |" for n, c in per.most_common(a.top)]
+    rows.append(f"| the decoder's own code (src/engine/ + libgcc arithmetic) | {engine:,} | "
+                f"{100 * engine / total:.1f} % |")
     rows.append(f"| all (command -> roll shown) | {total:,} | 100 % |")
     ch32_die.print_and_write("ch32_profile", "One forced face on the default build, estimated cycles per function "
                              f"(`python host_tools/ch32_profile.py --write`):\n\n" + "\n".join(rows),

@@ -47,6 +47,7 @@ class Elf:
     symbols: dict[str, int]
     flash_bytes: int
     static_ram: int
+    ram_end: int  # end of the static RAM sections (.data, .bss, .noinit): the stack may grow down to here
 
     @classmethod
     def load(cls, path: Path) -> "Elf":
@@ -58,8 +59,10 @@ class Elf:
                      if seg["p_type"] == "PT_LOAD" and seg["p_filesz"]}
             syms = {s.name: s["st_value"] for s in e.get_section_by_name(".symtab").iter_symbols() if s.name}
             size = {s.name: s["sh_size"] for s in e.iter_sections()}
+            ram = [(s["sh_addr"], s["sh_size"]) for s in e.iter_sections()
+                   if s["sh_flags"] & 2 and RAM <= s["sh_addr"] < RAM + RAM_SIZE]  # SHF_ALLOC, in SRAM
         return cls(Path(path), image, syms, size.get(".text", 0) + size.get(".data", 0),
-                   size.get(".data", 0) + size.get(".bss", 0))
+                   sum(n for _, n in ram), max((a + n for a, n in ram), default=RAM))
 
 
 class Ch32:
@@ -85,7 +88,7 @@ class Ch32:
             w = int.from_bytes(self.flash[addr:addr + 4], "little")
             if w in (WFI, CSRW_INTSYSCR) or w & 0xFFFF == C_J_SELF:
                 uc.hook_add(UC_HOOK_CODE, self._special, begin=addr, end=addr)
-        self.paint_from = elf.symbols.get("__bss_end", RAM)
+        self.paint_from = elf.ram_end
         uc.mem_write(self.paint_from, bytes([PAINT]) * (RAM + 4096 - self.paint_from))  # past the 2 KB too
         self.pc = self.watchdog_resets = self.standby_entries = 0
         self.vectors = elf.symbols["_start"]

@@ -100,6 +100,7 @@ uint8_t hal_init(void)
     uint8_t f = 0;
 
     if (roll_marker == ROLL_MARKER) f |= HAL_RESET_ROLL_INTERRUPTED;
+    roll_marker = 0; /* reported once: a later reset while idle is not an interrupted roll */
     if (r & RCC_PORRSTF) f |= HAL_RESET_POWER;
     if (r & RCC_PINRSTF) f |= HAL_RESET_EXTERNAL;
     if (r & RCC_IWDGRSTF) f |= HAL_RESET_WATCHDOG;

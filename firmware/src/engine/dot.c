@@ -37,5 +37,5 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
         group(acc, base, taps, n, cin, w);
 }
 #else
-typedef int gd_dot_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
+typedef int gd_dot_portable_not_built; /* dot_avr.S / dot_rv32.S instead; ISO C forbids an empty translation unit */
 #endif

@@ -7,13 +7,14 @@
  * The result is exact in int32; the proofs (docs/integer-contract.md) keep every true partial sum inside 24 bits.
  * Weights are stored + 128 so a kernel may multiply unsigned (AVR: MUL, 2 cycles, no sign handling) and subtract
  * 128 * sum(a) once at the end; the portable kernel multiplies signed through gd_mul_u8s8 (mul8.h).
- * One implementation is compiled per target: dot_avr.S on AVR, dot.c elsewhere (or with -DGD_PORTABLE_KERNEL). */
+ * One implementation is compiled per target: dot_avr.S on AVR, dot_rv32.S on RISC-V (the CH32V003: quarter squares,
+ * no multiply instruction), dot.c elsewhere (or with -DGD_PORTABLE_KERNEL). */
 #ifndef GENDIE_DOT_H
 #define GENDIE_DOT_H
 
 #include <stdint.h>
 
-#if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
+#if (defined(__AVR__) || defined(__riscv)) && !defined(GD_PORTABLE_KERNEL)
 #define GD_DOT_ASM 1
 #endif
 

@@ -2,16 +2,15 @@
  * primitive per chip. Bit-exact everywhere: it is the exact product, only the way to get it differs.
  *
  * RV32EC (CH32V003) has no multiply instruction; a plain `*` becomes a call to libgcc's __mulsi3, a loop over the
- * bits of a 32-bit operand. Options measured on this decoder in the simulator (docs/ch32v003.md, reproduced by
- * `python host_tools/ch32_mul_study.py`):
- *   shift-and-add (default): one add per set bit of a, at most 8 turns, no table;
- *   -DGD_MUL_QSQ: quarter squares, a * w = Q(a + w) - Q(a - w) with Q(n) = floor(n^2 / 4), exact for integers
+ * bits of a 32-bit operand. Its MACs run in dot_rv32.S (quarter squares, the same table); this primitive serves the
+ * FC layer and the portable kernel (dot.c, -DGD_PORTABLE_KERNEL). Options, measured on this decoder in the simulator
+ * (docs/ch32v003.md, reproduced by `python host_tools/ch32_mul_study.py`):
+ *   quarter squares (RISC-V default): a * w = Q(a + w) - Q(a - w) with Q(n) = floor(n^2 / 4), exact for integers
  *     (a + w and a - w have the same parity, so both floors drop the same 0 or 1/4); Q is stored for n = -128..383
- *     so both sums index it directly (1 KB of flash, src/engine/mul8_qsq.c). The fastest, with -DGD_MUL_INLINE;
+ *     so both sums index it directly (1 KB of flash, src/engine/mul8_qsq.c, linked anyway for dot_rv32.S);
+ *   -DGD_MUL_SHIFT_ADD: one add per set bit of a, at most 8 turns, no table;
  *   -DGD_MUL_LIBGCC: the plain `*` (reference);  -DGD_MUL_INLINE: inline at every MAC (gcc -Os otherwise keeps one
- *     out-of-line copy: less flash, a call per MAC).
- * The default is the fastest option whose image fits the chip's 16 KB with today's generated decoder; once the
- * engine's smaller tables make room, -DGD_MUL_QSQ -DGD_MUL_INLINE is the measured faster choice. */
+ *     out-of-line copy: less flash, a call per MAC). */
 #ifndef GENDIE_MUL8_H
 #define GENDIE_MUL8_H
 
@@ -23,8 +22,15 @@
 #define GD_MUL_ATTR static inline
 #endif
 
+#if defined(__riscv) && !defined(GD_MUL_SHIFT_ADD) && !defined(GD_MUL_LIBGCC) && !defined(GD_MUL_QSQ)
+#define GD_MUL_QSQ 1
+#endif
+
+#if defined(__riscv)
+extern const uint16_t gd_qsq[512]; /* gd_qsq[n + 128] = floor(n^2 / 4), n = -128..383 (mul8_qsq.c) */
+#endif
+
 #if defined(__riscv) && defined(GD_MUL_QSQ)
-extern const uint16_t gd_qsq[512]; /* gd_qsq[n + 128] = floor(n^2 / 4), n = -128..383 */
 
 GD_MUL_ATTR int16_t gd_mul_u8s8(uint8_t a, int8_t w)
 {
@@ -33,7 +39,7 @@ GD_MUL_ATTR int16_t gd_mul_u8s8(uint8_t a, int8_t w)
     return (int16_t)(q[(int32_t)a + w] - q[(int32_t)a - w]); /* the difference is the product, mod 2^16 */
 }
 
-#elif defined(__riscv) && !defined(GD_MUL_LIBGCC)
+#elif defined(__riscv) && defined(GD_MUL_SHIFT_ADD)
 GD_MUL_ATTR int16_t gd_mul_u8s8(uint8_t a, int8_t w)
 {
     int32_t acc = 0, ws = w;
