@@ -14,3 +14,8 @@ PRESS_TO_DISPLAY_S = 1.0         # button press -> last display byte of the face
 
 # The frame code alone (firmware/src/frame_tx.c).
 FRAME_TX_FLASH_BYTES = 1024
+
+# Diversity of the random rolls (training/diversity.py): per pip count, estimated angles in bins of the symmetry period.
+DIVERSITY_BINS = 32
+DIVERSITY_MIN_COVERAGE = 0.90    # fraction of bins hit
+DIVERSITY_MAX_RATIO = 3.0        # no bin above 3x its even share

@@ -1,0 +1,109 @@
+"""The diversity measure (training/diversity.py) and the ring prior of vae mode, on renders and tiny configs."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dataset.render import render_die
+from fixtures import make_checkpoint
+from gendie.arch import DecoderConfig, cond_values
+from gendie.quantize import cond_table
+from training import diversity
+from training.model import CVAE, quarter_turn_contrast, ring_uniformity
+from training.train_cvae import train
+
+RING = DecoderConfig(2, 2, 2, 2, hires=1, mode="vae", prior="ring")
+
+
+@pytest.mark.parametrize("pips", [1, 2])
+def test_estimated_angle_of_a_render_is_its_angle_modulo_the_period(pips):
+    period = diversity.PERIOD[pips]
+    angles = np.array([0.0, 10.0, 33.3, period - 1.0, period + 20.0, 200.0])
+    faces = np.stack([render_die(pips, float(a)) for a in angles])
+    est = diversity.estimate_angles(faces, pips)
+    err = (est - angles + period / 2) % period - period / 2  # signed difference on the period's circle
+    assert np.abs(err).max() <= period / diversity.STEPS
+
+
+def test_bin_stats_of_even_and_of_piled_up_angles():
+    even = diversity.bin_stats(np.arange(320) * 90 / 320, 90)
+    assert even["coverage"] == 1.0 and even["max_ratio"] == 1.0 and sum(even["counts"]) == 320
+    piled = diversity.bin_stats(np.full(320, 44.0), 90)
+    assert piled["coverage"] == 1 / 32 and piled["max_ratio"] == 32.0
+
+
+def test_ground_truth_rolls_are_diverse_and_one_pose_is_not():
+    rng = np.random.default_rng(0)
+    pips = np.repeat([3, 5], 200)
+    faces = np.stack([render_die(int(p), float(a)) for p, a in zip(pips, rng.uniform(0, 360, len(pips)))])
+    div = diversity.diversity(faces, pips)
+    assert set(div) == {"3", "5"} and all(s["ok"] for s in div.values()), div
+    one_pose = diversity.diversity(np.repeat(render_die(5, 12.0)[None], 50, 0), np.full(50, 5))
+    assert not one_pose["5"]["ok"] and one_pose["5"]["coverage"] == 1 / 32
+
+
+def test_scan_passes_counts_ghosts():
+    pips, codes = diversity.scan_inputs(4)
+    assert len(pips) == 24 and list(codes[:4]) == [0, 64, 128, 192]
+    faces = np.stack([render_die(int(p), float(c) * 360 / 256) for p, c in zip(pips, codes)])
+    assert diversity.scan_passes(faces, pips) == {str(p): 1.0 for p in range(1, 7)}
+    faces[pips == 2] = render_die(4, 0.0)  # a two drawn with four pips: a ghost in every step
+    assert diversity.scan_passes(faces, pips)["2"] == 0.0
+
+
+def test_cli_reports_every_pip_count_and_fails_an_untrained_decoder(tmp_path, capsys):
+    ckpt = make_checkpoint(tmp_path / "d.pt", RING)
+    assert diversity.main(["--checkpoint", str(ckpt), "--per-pips", "8", "--int8", "--plot",
+                           str(tmp_path / "d.png")]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 6 and all("FAIL" in l or "ok" in l for l in lines)
+    assert (tmp_path / "d.png").stat().st_size > 0
+
+
+def test_ring_codes_cover_the_circle_evenly_and_quantise_at_q7():
+    v = cond_values(RING, np.arange(256))
+    assert v.shape == (256, 4)
+    phi = np.arctan2(v[:, 1], v[:, 0]) % (2 * math.pi)
+    np.testing.assert_allclose(np.diff(phi), 2 * math.pi / 256, atol=1e-12)
+    np.testing.assert_allclose(v[:, 2:], np.stack([np.cos(2 * phi), np.sin(2 * phi)], 1), atol=1e-12)
+    e, table = cond_table(RING)
+    assert e == 7 and table.shape == (4, 256) and np.abs(table).max() == 127
+
+
+def test_ring_config_defaults_and_overrides():
+    assert RING.harmonics == (1, 2) and RING.cond_dim == 4 and RING.name.endswith("ring12_bce")
+    assert DecoderConfig().with_overrides(mode="vae", prior="ring").harmonics == (1, 2)
+    assert DecoderConfig().with_overrides(mode="vae", prior="ring", harmonics=(1,)).cond_dim == 2
+    assert RING.with_overrides(mode="angle", prior="normal").harmonics == (2, 4)
+    with pytest.raises(ValueError):
+        DecoderConfig(prior="ring")  # the ring is a vae-mode prior
+
+
+def test_ring_kl_and_uniformity():
+    model = CVAE(RING)
+    kl = model.kl(torch.zeros(3, 2), torch.tensor([[-40.0], [0.0], [20.0]]))
+    assert torch.isfinite(kl).all() and kl[0] > kl[1] > kl[2] >= 0 and kl[2] < 1e-6
+    pips = torch.tensor([1, 2] * 64)
+    even = torch.arange(128) * (2 * math.pi / 64)
+    assert ring_uniformity(even, pips) < 1e-10
+    assert ring_uniformity(torch.zeros(128), pips) == pytest.approx(4.0)
+
+
+def test_quarter_turn_contrast_weighs_only_faces_a_quarter_turn_changes():
+    model = CVAE(RING)
+    x = torch.from_numpy(np.stack([render_die(p, 20.0) for p in (1, 2, 5, 6)])).float().div(255)[:, None]
+    pips = torch.tensor([1, 2, 5, 6])
+    mu = torch.tensor([[1.0, 0.0]] * 4, requires_grad=True)
+    loss = quarter_turn_contrast(model, x, pips, mu)
+    loss.backward()
+    assert loss > 0 and (mu.grad[[0, 2]] == 0).all() and (mu.grad[[1, 3]] != 0).any()
+
+
+def test_tiny_ring_training_runs_with_every_vae_term():
+    model, hist = train(RING, epochs=2, count=128, batch=64, progress=False, verbose=False, uniform=1.0,
+                        quarter=1.0, kl_warmup=0.5, free_bits=0.5)
+    assert all(math.isfinite(h) for h in hist) and hist[-1] < hist[0]
+    assert model.encoder.fc_mu.out_features == 2 and model.encoder.fc_var.out_features == 1
