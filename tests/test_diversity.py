@@ -12,7 +12,7 @@ from fixtures import make_checkpoint
 from gendie.arch import DecoderConfig, cond_values
 from gendie.quantize import cond_table
 from training import diversity
-from training.model import CVAE, quarter_turn_contrast, ring_uniformity
+from training.model import CVAE, quarter_turn_contrast, ring_uniformity, rotation_continuity
 from training.train_cvae import train
 
 RING = DecoderConfig(2, 2, 2, 2, hires=1, mode="vae", prior="ring")
@@ -102,8 +102,21 @@ def test_quarter_turn_contrast_weighs_only_faces_a_quarter_turn_changes():
     assert loss > 0 and (mu.grad[[0, 2]] == 0).all() and (mu.grad[[1, 3]] != 0).any()
 
 
+def test_rotation_continuity_penalises_jumps_and_backward_moves_only():
+    torch.manual_seed(0)
+    model = CVAE(RING)
+    x = torch.from_numpy(np.stack([render_die(3, 20.0)] * 64)).float().div(255)[:, None]
+    pips = torch.full((64,), 3)
+    with torch.no_grad():
+        mu, _ = model.encoder(x, torch.nn.functional.one_hot(pips - 1, 6).float())
+        # an untrained encoder barely moves for a 4-degree turn: neither a jump nor a consistent direction
+        assert rotation_continuity(model, x, pips, mu) < 0.05
+        far = torch.stack([-mu[:, 0], -mu[:, 1]], 1)  # a latent half a turn away: every face jumped
+        assert rotation_continuity(model, x, pips, far) > 0.8
+
+
 def test_tiny_ring_training_runs_with_every_vae_term():
     model, hist = train(RING, epochs=2, count=128, batch=64, progress=False, verbose=False, uniform=1.0,
-                        quarter=1.0, kl_warmup=0.5, free_bits=0.5)
+                        quarter=1.0, continuity=1.0, kl_warmup=0.5, free_bits=0.5)
     assert all(math.isfinite(h) for h in hist) and hist[-1] < hist[0]
     assert model.encoder.fc_mu.out_features == 2 and model.encoder.fc_var.out_features == 1

@@ -167,6 +167,26 @@ def quarter_turn_contrast(model: "CVAE", x: torch.Tensor, pips: torch.Tensor, mu
     return (w * (1 + torch.cos(dphi)) / 2).mean()
 
 
+def rotation_continuity(model: "CVAE", x: torch.Tensor, pips: torch.Tensor, mu: torch.Tensor,
+                        max_deg: float = 4.0, tol_deg: float = 30.0) -> torch.Tensor:
+    """Ring prior: a face turned a few degrees moves its latent a little, and always the same way round.
+
+    Each face is turned by a random angle within +-`max_deg` in pixel space (bilinear resampling: no renderer, no
+    angle label). Its latent may move (one turn of the ring per 90 degrees moves it 4x as far), but a move of more
+    than `tol_deg` degrees is penalised by 1 - cos dphi beyond 1 - cos(tol) (no jumps: no staircase of poses), and a
+    move against the turn by sin dphi (no folds: two poses never share a latent). Returns the batch mean.
+    """
+    a = (torch.rand(len(x), device=x.device) * 2 - 1) * math.radians(max_deg)
+    rot = torch.stack([torch.stack([a.cos(), -a.sin(), torch.zeros_like(a)], 1),
+                       torch.stack([a.sin(), a.cos(), torch.zeros_like(a)], 1)], 1)
+    xt = F.grid_sample(x, F.affine_grid(rot, list(x.shape), align_corners=False), align_corners=False)
+    mut, _ = model.encoder(xt, F.one_hot(pips - 1, NUM_CLASSES).float())
+    dphi = model.posterior_angle(mut) - model.posterior_angle(mu)
+    jump = F.relu(math.cos(math.radians(tol_deg)) - torch.cos(dphi))
+    backwards = F.relu(-torch.sin(dphi) * torch.sign(a))
+    return (jump + backwards).mean()
+
+
 def to_image(z: torch.Tensor) -> torch.Tensor:
     """The inference output mapping, identical to the MCU's clamp: grey in [0, 1]."""
     return z.clamp(0.0, 1.0)

@@ -24,7 +24,8 @@ from gendie import golden
 from gendie.arch import DecoderConfig
 from gendie.device import NUM_CLASSES, face_list
 from training.metrics import quality
-from training.model import CVAE, generate, quarter_turn_contrast, reconstruction_loss, ring_uniformity
+from training.model import (CVAE, generate, quarter_turn_contrast, reconstruction_loss, ring_uniformity,
+                            rotation_continuity)
 
 
 def pick_device(name: str) -> torch.device:
@@ -39,13 +40,14 @@ def pick_device(name: str) -> torch.device:
 def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 256, lr: float = 8e-3,
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
-          uniform: float = 0.0, quarter: float = 0.0) -> tuple[CVAE, list[float]]:
+          uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
 
     vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
     counts only above `free_bits` nats; `uniform` weighs ring_uniformity (ring prior: each pip count's latents
     spread evenly over the circle, so the prior the device samples is the one the decoder was trained on) and
-    `quarter` quarter_turn_contrast (ring prior: one turn of the ring per symmetry period of the face).
+    `quarter` quarter_turn_contrast (ring prior: one turn of the ring per symmetry period of the face) and
+    `continuity` rotation_continuity (ring prior: no jumps of the latent as the face turns).
     """
     torch.manual_seed(seed)
     data = make_dice(count, seed=10_000 + seed)
@@ -78,6 +80,8 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
                     loss = loss + uniform * ring_uniformity(model.posterior_angle(mu), pips[idx])
                 if quarter and cfg.ring:
                     loss = loss + quarter * quarter_turn_contrast(model, x[idx], pips[idx], mu)
+                if continuity and cfg.ring:
+                    loss = loss + continuity * rotation_continuity(model, x[idx], pips[idx], mu)
             step += 1
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                    "pip count's latents evenly over the circle")
     p.add_argument("--quarter", type=float, default=0.0, help="ring prior: weight of the penalty that sends faces a "
                    "quarter turn changes (2, 3, 6) half way round the ring")
+    p.add_argument("--continuity", type=float, default=0.0, help="ring prior: weight of the penalty on latent jumps "
+                   "when a face turns a few degrees")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
     p.add_argument("--eval-count", type=int, default=6000, help="faces for the quality metrics (default 6000)")
@@ -211,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
-                               free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter)
+                               free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
+                               continuity=a.continuity)
     train_s = time.perf_counter() - t0
     metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
                "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup,
-               "free_bits": a.free_bits, "uniform": a.uniform, "quarter": a.quarter, "train_seconds": round(train_s, 1), "final_loss": history[-1],
+               "free_bits": a.free_bits, "uniform": a.uniform, "quarter": a.quarter,
+               "continuity": a.continuity, "train_seconds": round(train_s, 1), "final_loss": history[-1],
                **evaluate(model, a.eval_count, per_pips=a.diversity)}
     metrics["qat"] = bool(a.qat)
     checkpoint.save(out / "decoder.pt", model, metrics)
