@@ -120,3 +120,19 @@ def test_tiny_ring_training_runs_with_every_vae_term():
                         quarter=1.0, continuity=1.0, kl_warmup=0.5, free_bits=0.5)
     assert all(math.isfinite(h) for h in hist) and hist[-1] < hist[0]
     assert model.encoder.fc_mu.out_features == 2 and model.encoder.fc_var.out_features == 1
+
+
+def test_train_cli_evaluate_only_measures_diversity_float_and_int8(tmp_path, capsys):
+    import json
+
+    from training.train_cvae import main
+    ckpt = make_checkpoint(tmp_path / "d.pt", RING)
+    assert main(["--init", str(ckpt), "--evaluate-only", "--eval-count", "12", "--diversity", "4",
+                 "--out", str(tmp_path / "run")]) == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["fixture"] and m["n"] == 12  # the checkpoint's stored metrics are kept, the measures added
+    for d in (m, m["int8"]):
+        assert set(d["diversity"]) == set(d["scan_strict"]) == {str(p) for p in range(1, 7)}
+        assert all(s["n"] == 4 for s in d["diversity"].values())
+    assert {"samples.png", "scan.png", "diversity.png"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    assert "int8 diversity" in capsys.readouterr().out

@@ -59,9 +59,12 @@ class Encoder(nn.Module):
     phi of the posterior, logvar one number, the log of its angular variance 1/kappa.
     """
 
-    def __init__(self, cfg: DecoderConfig) -> None:
+    def __init__(self, cfg: DecoderConfig, width: int | None = None) -> None:
+        """`width`: channels of every conv (default: the decoder's dim1..dim3). The encoder only trains, never ships,
+        so it may be wider than the decoder."""
         super().__init__()
-        d1, d2, d3 = cfg.dim1, cfg.dim2, cfg.dim3
+        self.width = width
+        d1, d2, d3 = (width,) * 3 if width else (cfg.dim1, cfg.dim2, cfg.dim3)
         self.convs = nn.Sequential(
             nn.Conv2d(1 + NUM_CLASSES, d1, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(d1, d2, 3, padding=1), nn.ReLU(),
@@ -77,11 +80,11 @@ class Encoder(nn.Module):
 
 
 class CVAE(nn.Module):
-    def __init__(self, cfg: DecoderConfig) -> None:
+    def __init__(self, cfg: DecoderConfig, encoder_width: int | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.decoder = Decoder(cfg)
-        self.encoder = Encoder(cfg) if cfg.mode == "vae" else None
+        self.encoder = Encoder(cfg, encoder_width) if cfg.mode == "vae" else None
 
     def forward(self, x: torch.Tensor, pips: torch.Tensor, angles_deg: torch.Tensor,
                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:

@@ -40,7 +40,8 @@ def pick_device(name: str) -> torch.device:
 def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 256, lr: float = 8e-3,
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
-          uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0) -> tuple[CVAE, list[float]]:
+          uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0, encoder_width: int | None = None,
+          ) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
 
     vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
@@ -55,7 +56,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     x = torch.from_numpy(data["images"]).float().div(255).unsqueeze(1).to(dev)
     pips = torch.from_numpy(data["labels"]).to(dev)
     angles = torch.from_numpy(data["angles"]).to(dev)
-    model = (model or CVAE(cfg)).to(dev, memory_format=torch.channels_last)
+    model = (model or CVAE(cfg, encoder_width)).to(dev, memory_format=torch.channels_last)
     steps_per_epoch = max(1, count // batch)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
@@ -133,6 +134,8 @@ def save_plots(model: CVAE, history: list[float], out: Path, div: dict | None = 
                      cols=cols, rows=len(p) // cols)
     if div:
         diversity.plot(div, out / "diversity.png", f"{model.cfg.name}: estimated angles of random rolls")
+    if not history:
+        return
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.semilogy(np.arange(1, len(history) + 1), history)
     ax.set_xlabel("epoch")
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                    "pip count's latents evenly over the circle")
     p.add_argument("--quarter", type=float, default=0.0, help="ring prior: weight of the penalty that sends faces a "
                    "quarter turn changes (2, 3, 6) half way round the ring")
+    p.add_argument("--encoder-width", type=int, help="vae: channels of the encoder's convs (default: the decoder's "
+                   "dims; the encoder only trains, it never ships)")
     p.add_argument("--continuity", type=float, default=0.0, help="ring prior: weight of the penalty on latent jumps "
                    "when a face turns a few degrees")
     p.add_argument("--seed", type=int, default=0)
@@ -180,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--qat", action="store_true", help="fine-tune --init through the integer contract's fake "
                    "quantisation (training/qat.py); --epochs counts passes over --count dice")
     p.add_argument("--init", help="checkpoint to start from (required with --qat; its config is kept)")
+    p.add_argument("--evaluate-only", action="store_true", help="no training: measure --init again (e.g. on more "
+                   "faces) and write its run folder; the recipe in its stored metrics is kept")
     a = p.parse_args(argv)
 
     if a.epochs < 1 or a.count < a.batch or a.batch < 1:
@@ -200,17 +207,20 @@ def main(argv: list[str] | None = None) -> int:
                      if getattr(a, k) is not None]
         if overrides:
             raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
-        init, _ = checkpoint.load(a.init)
+        init, init_ckpt = checkpoint.load(a.init)
         cfg = init.cfg
-    elif a.qat:
-        raise UsageError("--qat needs --init CHECKPOINT (a trained float decoder, e.g. models/decoder.pt)")
+    elif a.qat or a.evaluate_only:
+        raise UsageError(f"--{'qat' if a.qat else 'evaluate-only'} needs --init CHECKPOINT (a trained float decoder, "
+                         "e.g. models/decoder.pt)")
     if a.threads:
         torch.set_num_threads(a.threads)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    if a.qat:
+    if a.evaluate_only:
+        model, history = init, []
+    elif a.qat:
         from training.qat import qat_finetune
         model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
                                       count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
@@ -218,14 +228,17 @@ def main(argv: list[str] | None = None) -> int:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
                                free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
-                               continuity=a.continuity)
+                               continuity=a.continuity, encoder_width=a.encoder_width)
     train_s = time.perf_counter() - t0
-    metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
-               "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup,
-               "free_bits": a.free_bits, "uniform": a.uniform, "quarter": a.quarter,
-               "continuity": a.continuity, "train_seconds": round(train_s, 1), "final_loss": history[-1],
-               **evaluate(model, a.eval_count, per_pips=a.diversity)}
-    metrics["qat"] = bool(a.qat)
+    if a.evaluate_only:
+        kept = {k: v for k, v in init_ckpt["metrics"].items() if k != "int8"}
+        metrics = {**kept, **evaluate(model, a.eval_count, per_pips=a.diversity)}
+    else:
+        metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
+                   "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
+                   "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
+                   "encoder_width": a.encoder_width, "train_seconds": round(train_s, 1), "final_loss": history[-1],
+                   "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
     metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count, per_pips=a.diversity)
     checkpoint.save(out / "decoder.pt", model, metrics)
@@ -236,14 +249,14 @@ def main(argv: list[str] | None = None) -> int:
           f"float MSE {metrics['mse']:.4f}, eval CNN {100 * metrics['cnn_accuracy']:.2f} %, strict pips "
           f"{100 * metrics['strict_pip_rate']:.2f} %; int8 MSE {q8['mse']:.4f}, eval CNN "
           f"{100 * q8['cnn_accuracy']:.2f} %, strict {100 * q8['strict_pip_rate']:.2f} %; "
-          f"trained in {train_s:.0f} s -> {out}")
+          f"trained in {metrics.get('train_seconds', 0):.0f} s -> {out}")
     if a.diversity:
         for name, m in (("float", metrics), ("int8", q8)):
             d = m["diversity"].values()
             print(f"{name} diversity: coverage >= {100 * min(s['coverage'] for s in d):.1f} %, max bin "
                   f"{max(s['max_ratio'] for s in d):.2f}x; 64-step scan strict pips "
                   f"{100 * min(m['scan_strict'].values()):.1f} % (worst pip count)")
-    return 0 if math.isfinite(history[-1]) else 1
+    return 0 if not history or math.isfinite(history[-1]) else 1
 
 
 if __name__ == "__main__":
