@@ -17,8 +17,8 @@ from torch.nn import functional as F
 from gendie.arch import DecoderConfig, Kind, cond_values, conv_layers
 from gendie.device import FACE as IMAGE_SIZE, NUM_CLASSES
 
-BCE_SLOPE = 4.0
-LOGVAR_MIN = -14.0  # ring prior: angular sd >= 1e-3 rad, far below one code (2.5e-2 rad)  # sigmoid(4(z - 1/2)) has the slope of clamp(z, 0, 1) at z = 1/2
+BCE_SLOPE = 4.0  # sigmoid(4(z - 1/2)) has the slope of clamp(z, 0, 1) at z = 1/2
+LOGVAR_MIN = -14.0  # ring prior: angular sd >= 1e-3 rad, far below one code (2.5e-2 rad)
 
 
 def decoder_layers(cfg: DecoderConfig) -> nn.ModuleList:

@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
                    "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
                    "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
-                   "encoder_width": a.encoder_width, "train_seconds": round(train_s, 1), "final_loss": history[-1],
+                   "encoder_width": None if model.encoder is None else model.encoder.width,
+                   "train_seconds": round(train_s, 1), "final_loss": history[-1],
                    "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
     metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count, per_pips=a.diversity)
