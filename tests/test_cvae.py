@@ -90,3 +90,23 @@ def test_committed_default_meets_quality_and_budgets():
     assert q["strict_pip_rate"] >= 0.97, q
     assert footprint.params(model.cfg) <= 10_000
     assert footprint.macs(model.cfg) <= 2_000_000
+
+
+VAE = ROOT / "models" / "decoder_vae.pt"
+
+
+@pytest.mark.skipif(not VAE.exists(), reason="no committed vae decoder")
+def test_committed_vae_samples_exact_diverse_faces_on_the_default_footprint():
+    """Faces from the ring prior's codes, computed now: pips right, every pose reached, no bigger than the default."""
+    from training import diversity
+    model, _ = checkpoint.load(VAE)
+    assert model.cfg.ring and footprint.summary(model.cfg) == footprint.summary(checkpoint.load(DEFAULT)[0].cfg)
+
+    def gen(p, c):
+        return generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
+    p, c = face_list(6000, seed=2024)
+    q = quality(gen(p, c), p, c, model.cfg.mode)
+    assert q["cnn_accuracy"] >= 0.995, q
+    assert q["strict_pip_rate"] >= 0.97, q
+    div = diversity.measure(gen, per_pips=1000)["diversity"]
+    assert all(s["ok"] for s in div.values()), diversity.summary(div)
