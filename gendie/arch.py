@@ -97,8 +97,12 @@ class DecoderConfig:
         return f"{self.dim1}_{self.dim2}_{self.dim3}_{self.dim4}+{self.hires}_{cond}_{self.loss}"
 
     def to_dict(self) -> dict:
+        """Plain JSON-able fields; the prior only when it is not the normal one, so configs written before the ring
+        prior existed (checkpoints, exported models) read and write the same bytes."""
         d = asdict(self)
         d["harmonics"] = list(self.harmonics)
+        if self.prior == "normal":
+            del d["prior"]
         return d
 
     @classmethod

@@ -78,6 +78,8 @@ def test_ring_config_defaults_and_overrides():
     assert DecoderConfig().with_overrides(mode="vae", prior="ring").harmonics == (1, 2)
     assert DecoderConfig().with_overrides(mode="vae", prior="ring", harmonics=(1,)).cond_dim == 2
     assert RING.with_overrides(mode="angle", prior="normal").harmonics == (2, 4)
+    assert DecoderConfig.from_dict(RING.to_dict()) == RING
+    assert "prior" not in DecoderConfig().to_dict()  # files written before the ring prior keep their bytes
     with pytest.raises(ValueError):
         DecoderConfig(prior="ring")  # the ring is a vae-mode prior
 
