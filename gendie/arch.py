@@ -23,7 +23,9 @@ import numpy as np
 from gendie.device import CODES, FACE, NUM_CLASSES, code_to_degrees
 
 MODES = ("angle", "vae")
+PRIORS = ("normal", "ring")
 LOSSES = ("mse", "bce")
+DEFAULT_HARMONICS = {"angle": (2, 4), "ring": (1, 2)}
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ class DecoderConfig:
     """Channels per stage (dim4 at 4x4 ... dim1 at 16x16 and 32x32), hi-res 3x3 layers at 32x32, conditioning mode.
 
     mode "angle": the decoder input is (cos k*theta, sin k*theta) of the die angle for each harmonic k + the one-hot
-    pips; "vae": `latent` numbers drawn from the prior + the one-hot pips (the encoder is only used in training).
+    pips; "vae": a latent drawn from the prior + the one-hot pips (the encoder is only used in training). The vae
+    prior is "normal" (`latent` standard-normal numbers) or "ring" (one angle phi, uniform on the circle, entering as
+    (cos k*phi, sin k*phi) for each harmonic k: a rotation is a point on a circle, and so is its latent).
     """
 
     dim1: int = 8
@@ -40,11 +44,13 @@ class DecoderConfig:
     dim4: int = 8
     hires: int = 1
     mode: str = "angle"
-    latent: int = 1  # vae mode only
+    latent: int = 1  # vae mode, normal prior only
     loss: str = "bce"
     # angle mode: every die face looks the same after a half turn (and 1, 4, 5 after a quarter turn), so k = 2 and 4
-    # describe it without the FC having to fold theta.
-    harmonics: tuple[int, ...] = (2, 4)
+    # describe it without the FC having to fold theta. Ring prior: the encoder learns one turn of phi per symmetry
+    # period, so k = 1 and 2. None means the default of the mode (DEFAULT_HARMONICS).
+    harmonics: tuple[int, ...] | None = None
+    prior: str = "normal"  # vae mode only: "normal" or "ring"
 
     def __post_init__(self) -> None:
         for f in ("dim1", "dim2", "dim3", "dim4"):
@@ -58,24 +64,45 @@ class DecoderConfig:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if not 1 <= self.latent <= 8:
             raise ValueError(f"latent must be 1..8, got {self.latent}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.prior != "normal" and self.mode != "vae":
+            raise ValueError(f"the {self.prior} prior needs mode 'vae'")
+        if self.harmonics is None:
+            object.__setattr__(self, "harmonics", DEFAULT_HARMONICS["ring" if self.ring else "angle"])
         object.__setattr__(self, "harmonics", tuple(int(k) for k in self.harmonics))
         if not self.harmonics or any(k < 1 or k > 8 for k in self.harmonics) or len(set(self.harmonics)) < len(
                 self.harmonics):
             raise ValueError(f"harmonics must be distinct integers 1..8, got {self.harmonics}")
 
     @property
+    def ring(self) -> bool:
+        """vae mode with the ring prior."""
+        return self.mode == "vae" and self.prior == "ring"
+
+    @property
+    def trig_cond(self) -> bool:
+        """The decoder input is (cos, sin) pairs of an angle: the die's (angle mode) or the latent's (ring prior)."""
+        return self.mode == "angle" or self.ring
+
+    @property
     def cond_dim(self) -> int:
         """Inputs to the decoder's FC layer besides the one-hot pips."""
-        return 2 * len(self.harmonics) if self.mode == "angle" else self.latent
+        return 2 * len(self.harmonics) if self.trig_cond else self.latent
 
     @property
     def name(self) -> str:
-        cond = "angle" + "".join(map(str, self.harmonics)) if self.mode == "angle" else f"vae{self.latent}"
+        ks = "".join(map(str, self.harmonics))
+        cond = f"angle{ks}" if self.mode == "angle" else f"ring{ks}" if self.ring else f"vae{self.latent}"
         return f"{self.dim1}_{self.dim2}_{self.dim3}_{self.dim4}+{self.hires}_{cond}_{self.loss}"
 
     def to_dict(self) -> dict:
+        """Plain JSON-able fields; the prior only when it is not the normal one, so configs written before the ring
+        prior existed (checkpoints, exported models) read and write the same bytes."""
         d = asdict(self)
         d["harmonics"] = list(self.harmonics)
+        if self.prior == "normal":
+            del d["prior"]
         return d
 
     @classmethod
@@ -89,7 +116,11 @@ class DecoderConfig:
         return cls(**d)
 
     def with_overrides(self, **kw) -> "DecoderConfig":
-        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+        """A copy with the given (non-None) fields; harmonics go back to the new mode's default when the override
+        switches between the die's angle and the ring latent without naming them."""
+        kw = {k: v for k, v in kw.items() if v is not None}
+        new = replace(self, **kw)
+        return replace(new, harmonics=None) if "harmonics" not in kw and new.ring != self.ring else new
 
 
 class Kind(str, Enum):
@@ -137,13 +168,19 @@ def cond_values(cfg: DecoderConfig, codes) -> np.ndarray:
     """The decoder's conditioning input (N, cond_dim), float64, for device codes 0..255.
 
     angle mode: (cos k*theta, sin k*theta) for each harmonic k, theta = code * 360/256 degrees (359 and 1 degree are
-    neighbours). vae mode: latent k = the standard-normal quantile of a per-dimension permutation of the code, so the
-    256 codes cover the prior evenly in each dimension.
+    neighbours). Ring prior: the same with phi = (code + 1/2) * 360/256 degrees, the centres of 256 equal arcs, so
+    the codes cover the uniform prior on the circle evenly. Normal prior: latent k = the standard-normal quantile of a
+    per-dimension permutation of the code, so the 256 codes cover the prior evenly in each dimension.
     """
     codes = np.asarray(codes, dtype=np.int64)
-    if cfg.mode == "angle":
-        rad = code_to_degrees(codes) * (math.pi / 180.0)
+    if cfg.trig_cond:
+        rad = ring_angle(codes) if cfg.ring else code_to_degrees(codes) * (math.pi / 180.0)
         return np.stack([f(k * rad) for k in cfg.harmonics for f in (np.cos, np.sin)], 1)
     inv = NormalDist().inv_cdf
     cols = [[inv(((int(c) * (2 * k + 1) + 37 * k) % CODES + 0.5) / CODES) for c in codes] for k in range(cfg.latent)]
     return np.array(cols, dtype=np.float64).T.reshape(len(codes), cfg.latent)
+
+
+def ring_angle(codes) -> np.ndarray:
+    """The ring prior's latent phi in radians for device codes 0..255: the centre of the code's arc of the circle."""
+    return (np.asarray(codes, dtype=np.float64) + 0.5) * (2 * math.pi / CODES)

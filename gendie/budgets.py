@@ -22,3 +22,8 @@ FRAME_TX_FLASH_BYTES = 1024
 CH32_FLASH_BYTES = 16 * 1024     # .text + .data: the whole chip, weights, font and UI included
 CH32_SRAM_BYTES = 2 * 1024       # static (.data + .bss) + peak stack: the whole chip
 CH32_PRESS_TO_DISPLAY_S = 0.2    # goal: button press -> last display byte of the face at 48 MHz (simulated estimate)
+
+# Diversity of the random rolls (training/diversity.py): per pip count, estimated angles in bins of the symmetry period.
+DIVERSITY_BINS = 32
+DIVERSITY_MIN_COVERAGE = 0.90    # fraction of bins hit
+DIVERSITY_MAX_RATIO = 3.0        # no bin above 3x its even share

@@ -21,7 +21,7 @@ def cond_table(cfg: DecoderConfig) -> tuple[int, np.ndarray]:
     The float model is fed float32 conditions, so the table quantises exactly those values.
     """
     f = cond_values(cfg, np.arange(CODES)).astype(np.float32).astype(np.float64).T  # (cond_dim, 256)
-    e = 7 if cfg.mode == "angle" else weight_exp(float(np.abs(f).max()))  # Q7 for cos/sin: 1.0 -> 128 -> 127
+    e = 7 if cfg.trig_cond else weight_exp(float(np.abs(f).max()))  # Q7 for cos/sin: 1.0 -> 128 -> 127
     return e, np.clip(round_half_away(f * 2.0 ** e), -W_MAX, W_MAX).astype(np.int8)
 
 

@@ -21,6 +21,7 @@ def save(path: str | Path, model: CVAE, metrics: dict | None = None) -> None:
     torch.save({"config": model.cfg.to_dict(),
                 "decoder": model.decoder.state_dict(),
                 "encoder": None if model.encoder is None else model.encoder.state_dict(),
+                "encoder_width": None if model.encoder is None else model.encoder.width,
                 "metrics": metrics or {}}, buf)
     write_bytes(path, buf.getvalue())
 
@@ -40,7 +41,7 @@ def load(path: str | Path) -> tuple[CVAE, dict]:
         raise ValueError(f"{path}: not a GenDie decoder checkpoint (no config/decoder)")
     try:
         cfg = DecoderConfig.from_dict(ckpt["config"])
-        model = CVAE(cfg)
+        model = CVAE(cfg, ckpt.get("encoder_width"))
         model.decoder.load_state_dict(ckpt["decoder"])
         if model.encoder is not None and ckpt.get("encoder") is not None:
             model.encoder.load_state_dict(ckpt["encoder"])

@@ -18,6 +18,7 @@ from gendie.arch import DecoderConfig, Kind, cond_values, conv_layers
 from gendie.device import FACE as IMAGE_SIZE, NUM_CLASSES
 
 BCE_SLOPE = 4.0  # sigmoid(4(z - 1/2)) has the slope of clamp(z, 0, 1) at z = 1/2
+LOGVAR_MIN = -14.0  # ring prior: angular sd >= 1e-3 rad, far below one code (2.5e-2 rad)
 
 
 def decoder_layers(cfg: DecoderConfig) -> nn.ModuleList:
@@ -52,18 +53,25 @@ class Decoder(nn.Module):
 
 
 class Encoder(nn.Module):
-    """32x32 face + one-hot pips -> (mu, logvar) of the latent; the one-hot enters the first conv and the FC."""
+    """32x32 face + one-hot pips -> (mu, logvar) of the latent; the one-hot enters the first conv and the FC.
 
-    def __init__(self, cfg: DecoderConfig) -> None:
+    Normal prior: mu and logvar have `latent` numbers. Ring prior: mu is a 2-D point whose direction is the mean angle
+    phi of the posterior, logvar one number, the log of its angular variance 1/kappa.
+    """
+
+    def __init__(self, cfg: DecoderConfig, width: int | None = None) -> None:
+        """`width`: channels of every conv (default: the decoder's dim1..dim3). The encoder only trains, never ships,
+        so it may be wider than the decoder."""
         super().__init__()
-        d1, d2, d3 = cfg.dim1, cfg.dim2, cfg.dim3
+        self.width = width
+        d1, d2, d3 = (width,) * 3 if width else (cfg.dim1, cfg.dim2, cfg.dim3)
         self.convs = nn.Sequential(
             nn.Conv2d(1 + NUM_CLASSES, d1, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(d1, d2, 3, padding=1), nn.ReLU(),
             nn.Conv2d(d2, d3, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(d3, d3, 3, stride=2, padding=1), nn.ReLU())
-        self.fc_mu = nn.Linear(d3 * 16 + NUM_CLASSES, cfg.latent)
-        self.fc_var = nn.Linear(d3 * 16 + NUM_CLASSES, cfg.latent)
+        self.fc_mu = nn.Linear(d3 * 16 + NUM_CLASSES, 2 if cfg.ring else cfg.latent)
+        self.fc_var = nn.Linear(d3 * 16 + NUM_CLASSES, 1 if cfg.ring else cfg.latent)
 
     def forward(self, x: torch.Tensor, onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         planes = onehot[:, :, None, None].expand(-1, -1, IMAGE_SIZE, IMAGE_SIZE)
@@ -72,11 +80,11 @@ class Encoder(nn.Module):
 
 
 class CVAE(nn.Module):
-    def __init__(self, cfg: DecoderConfig) -> None:
+    def __init__(self, cfg: DecoderConfig, encoder_width: int | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.decoder = Decoder(cfg)
-        self.encoder = Encoder(cfg) if cfg.mode == "vae" else None
+        self.encoder = Encoder(cfg, encoder_width) if cfg.mode == "vae" else None
 
     def forward(self, x: torch.Tensor, pips: torch.Tensor, angles_deg: torch.Tensor,
                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
@@ -85,14 +93,101 @@ class CVAE(nn.Module):
         if self.encoder is None:
             return self.decoder(angle_code(angles_deg, self.cfg.harmonics), onehot), None, None
         mu, logvar = self.encoder(x, onehot)
-        lat = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decoder(lat, onehot), mu, logvar
+        return self.decoder(self.latent_cond(mu, logvar), onehot), mu, logvar
+
+    def latent_cond(self, mu: torch.Tensor, logvar: torch.Tensor, sample: bool = True) -> torch.Tensor:
+        """The decoder's conditioning input for a posterior (reparameterised sample, or its mean if not `sample`).
+
+        Ring prior: phi = the direction of mu plus wrapped normal noise of variance 1/kappa, entering as harmonics.
+        """
+        if self.cfg.ring:
+            logvar = logvar.clamp(min=LOGVAR_MIN)
+        noise = torch.randn_like(logvar) * torch.exp(0.5 * logvar) if sample else 0.0
+        if not self.cfg.ring:
+            return mu + noise
+        phi = torch.atan2(mu[:, 1], mu[:, 0]) + (noise[:, 0] if sample else 0.0)
+        return harmonic_code(phi, self.cfg.harmonics)
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """Per-face KL divergence of the posterior from the prior, in nats: (N,).
+
+        Ring prior: von Mises posterior of concentration kappa = exp(-logvar) against the uniform circle,
+        KL = kappa I1(kappa)/I0(kappa) - log I0(kappa) (the sample uses its wrapped-normal approximation).
+        """
+        if not self.cfg.ring:
+            return -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1)
+        # float64 and a floor on the angular variance: kappa * I1/I0 - kappa cancels to ~ -1/2 for large kappa
+        kappa = torch.exp(-logvar[:, 0].double().clamp(min=LOGVAR_MIN))
+        i0e, i1e = torch.special.i0e(kappa), torch.special.i1e(kappa)
+        return (kappa * i1e / i0e - torch.log(i0e) - kappa).to(logvar.dtype)
+
+    def posterior_angle(self, mu: torch.Tensor) -> torch.Tensor:
+        """Ring prior: the posterior's mean angle phi in radians (N,)."""
+        return torch.atan2(mu[:, 1], mu[:, 0])
 
 
 def angle_code(angles_deg: torch.Tensor, harmonics: tuple[int, ...] = (1,)) -> torch.Tensor:
     """(cos k*theta, sin k*theta) for each harmonic k: 359 deg and 1 deg are neighbours."""
-    rad = angles_deg.double() * (math.pi / 180.0)
-    return torch.cat([torch.stack([torch.cos(k * rad), torch.sin(k * rad)], 1) for k in harmonics], 1).float()
+    return harmonic_code(angles_deg.double() * (math.pi / 180.0), harmonics).float()
+
+
+def harmonic_code(rad: torch.Tensor, harmonics: tuple[int, ...]) -> torch.Tensor:
+    """(N,) angles in radians -> (N, 2 * len(harmonics)): (cos k*a, sin k*a) for each k, in the order of cond_values."""
+    return torch.cat([torch.stack([torch.cos(k * rad), torch.sin(k * rad)], 1) for k in harmonics], 1)
+
+
+def ring_uniformity(phi: torch.Tensor, pips: torch.Tensor, orders: int = 4) -> torch.Tensor:
+    """How far the batch's ring latents are from uniform on the circle, for each pip count: the mean over pip counts
+    of sum_k |mean_i exp(i k phi_i)|^2, k = 1..orders (every one of these moments is 0 for the uniform prior).
+
+    Sampling draws one code for every pip count, so each pip count's aggregate posterior must match the prior.
+    """
+    ks = torch.arange(1, orders + 1, dtype=phi.dtype, device=phi.device)
+    terms = []
+    for p in range(1, NUM_CLASSES + 1):
+        a = phi[pips == p][:, None] * ks
+        if len(a):
+            terms.append(a.cos().mean(0).pow(2).sum() + a.sin().mean(0).pow(2).sum())
+    return torch.stack(terms).mean()
+
+
+def quarter_turn_contrast(model: "CVAE", x: torch.Tensor, pips: torch.Tensor, mu: torch.Tensor,
+                          scale: float = 0.01) -> torch.Tensor:
+    """Ring prior: faces that a quarter turn changes must move half way round the ring.
+
+    A quarter turn (exact on the pixel grid: torch.rot90) maps a 1, 4 or 5 onto itself, but turns a 2, 3 or 6 into
+    the other diagonal / column pair: a different face, which must get a different latent. Without this term the
+    encoder reads the body's orientation first (it has most of the pixels), winds the ring once per 90 degrees for
+    every pip count, and a 2 then decodes as the ghost of both diagonals. The weight of each face grows with how much
+    the turn changes it (mean squared grey difference d: 0 up to `scale`, 1 from 2 * `scale`; the renders' own
+    rounding leaves d ~ 0.0025 for a 1, 4, 5 and a 2, 3, 6 has d ~ 0.03), so no pip count is named here; the
+    penalty (1 + cos dphi) / 2 is 0 when the two latents are opposite. Returns the batch mean.
+    """
+    xr = torch.rot90(x, 1, (2, 3))
+    mur, _ = model.encoder(xr, F.one_hot(pips - 1, NUM_CLASSES).float())
+    dphi = model.posterior_angle(mur) - model.posterior_angle(mu)
+    w = (((xr - x) ** 2).mean((1, 2, 3)) / scale - 1).clamp(0.0, 1.0)
+    return (w * (1 + torch.cos(dphi)) / 2).mean()
+
+
+def rotation_continuity(model: "CVAE", x: torch.Tensor, pips: torch.Tensor, mu: torch.Tensor,
+                        max_deg: float = 4.0, tol_deg: float = 30.0) -> torch.Tensor:
+    """Ring prior: a face turned a few degrees moves its latent a little, and always the same way round.
+
+    Each face is turned by a random angle within +-`max_deg` in pixel space (bilinear resampling: no renderer, no
+    angle label). Its latent may move (one turn of the ring per 90 degrees moves it 4x as far), but a move of more
+    than `tol_deg` degrees is penalised by 1 - cos dphi beyond 1 - cos(tol) (no jumps: no staircase of poses), and a
+    move against the turn by sin dphi (no folds: two poses never share a latent). Returns the batch mean.
+    """
+    a = (torch.rand(len(x), device=x.device) * 2 - 1) * math.radians(max_deg)
+    rot = torch.stack([torch.stack([a.cos(), -a.sin(), torch.zeros_like(a)], 1),
+                       torch.stack([a.sin(), a.cos(), torch.zeros_like(a)], 1)], 1)
+    xt = F.grid_sample(x, F.affine_grid(rot, list(x.shape), align_corners=False), align_corners=False)
+    mut, _ = model.encoder(xt, F.one_hot(pips - 1, NUM_CLASSES).float())
+    dphi = model.posterior_angle(mut) - model.posterior_angle(mu)
+    jump = F.relu(math.cos(math.radians(tol_deg)) - torch.cos(dphi))
+    backwards = F.relu(-torch.sin(dphi) * torch.sign(a))
+    return (jump + backwards).mean()
 
 
 def to_image(z: torch.Tensor) -> torch.Tensor:

@@ -145,11 +145,11 @@ def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 
         else:
             onehot = F.one_hot(pips[idx] - 1, NUM_CLASSES).float()
             mu, logvar = model.encoder(x[idx], onehot)
-            cond = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            cond = model.latent_cond(mu, logvar)
         _, z = qat(pips[idx], cond=cond)
         loss = reconstruction_loss(z, x[idx], model.cfg.loss)
         if mu is not None:
-            loss = loss + beta * (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1).mean())
+            loss = loss + beta * model.kl(mu, logvar).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

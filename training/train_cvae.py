@@ -9,6 +9,7 @@ from __future__ import annotations
 import gendie.cli  # noqa: F401  first, so Ctrl-C is quiet (exit 130) while the imports below load
 
 import argparse
+
 import json
 import math
 import sys
@@ -21,14 +22,15 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from dataset.make_dice import generate as make_dice
+from training import checkpoint, diversity, footprint
 from gendie import golden
 from gendie.arch import LOSSES, MODES, DecoderConfig
 from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
 from gendie.device import NUM_CLASSES, face_list
 from gendie.fileio import check_writable, save_figure, write_text
-from training import checkpoint, footprint
 from training.metrics import quality
-from training.model import CVAE, generate, reconstruction_loss
+from training.model import (CVAE, generate, quarter_turn_contrast, reconstruction_loss, ring_uniformity,
+                            rotation_continuity)
 
 
 def pick_device(name: str) -> torch.device:
@@ -48,15 +50,24 @@ def pick_device(name: str) -> torch.device:
 
 def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 256, lr: float = 8e-3,
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
-          verbose: bool = True, model: CVAE | None = None) -> tuple[CVAE, list[float]]:
-    """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss."""
+          verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
+          uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0, encoder_width: int | None = None,
+          ) -> tuple[CVAE, list[float]]:
+    """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
+
+    vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
+    counts only above `free_bits` nats; `uniform` weighs ring_uniformity (ring prior: each pip count's latents
+    spread evenly over the circle, so the prior the device samples is the one the decoder was trained on) and
+    `quarter` quarter_turn_contrast (ring prior: one turn of the ring per symmetry period of the face) and
+    `continuity` rotation_continuity (ring prior: no jumps of the latent as the face turns).
+    """
     torch.manual_seed(seed)
     data = make_dice(count, seed=10_000 + seed)
     dev = pick_device(device)
     x = torch.from_numpy(data["images"]).float().div(255).unsqueeze(1).to(dev)
     pips = torch.from_numpy(data["labels"]).to(dev)
     angles = torch.from_numpy(data["angles"]).to(dev)
-    model = (model or CVAE(cfg)).to(dev, memory_format=torch.channels_last)
+    model = (model or CVAE(cfg, encoder_width)).to(dev, memory_format=torch.channels_last)
     steps_per_epoch = max(1, count // batch)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
@@ -65,6 +76,8 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     history: list[float] = []
     bar = tqdm(range(epochs), desc=cfg.name, unit="ep", disable=not progress)
     model.train()
+    warm_steps = kl_warmup * epochs * steps_per_epoch
+    step = 0
     for _ in bar:
         order = torch.randperm(count, generator=gen).to(dev)
         total = 0.0
@@ -72,9 +85,16 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
             idx = order[s * batch:(s + 1) * batch]
             z, mu, logvar = model(x[idx], pips[idx], angles[idx])
             loss = reconstruction_loss(z, x[idx], cfg.loss)
-            if mu is not None:  # KL to the unit-normal prior, per pixel like the reconstruction term
-                kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), 1))
-                loss = loss + beta * kl
+            if mu is not None:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
+                kl = torch.clamp(model.kl(mu, logvar).mean(), min=free_bits)
+                loss = loss + beta * min(1.0, step / warm_steps if warm_steps else 1.0) * kl
+                if uniform and cfg.ring:
+                    loss = loss + uniform * ring_uniformity(model.posterior_angle(mu), pips[idx])
+                if quarter and cfg.ring:
+                    loss = loss + quarter * quarter_turn_contrast(model, x[idx], pips[idx], mu)
+                if continuity and cfg.ring:
+                    loss = loss + continuity * rotation_continuity(model, x[idx], pips[idx], mu)
+            step += 1
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -87,33 +107,46 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     return model.cpu().eval(), history
 
 
-def evaluate(model: CVAE, count: int = 6000, seed: int = 1) -> dict:
-    """Quality on `count` fresh faces (uniform pips and codes) plus the MCU footprint of the config."""
+def evaluate(model: CVAE, count: int = 6000, seed: int = 1, per_pips: int = 0) -> dict:
+    """Quality on `count` fresh faces (uniform pips and codes), the diversity of `per_pips` random rolls per pip
+    count and the ghosting of a 64-step scan (0: skipped), plus the MCU footprint of the config."""
+    def gen(p: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
+    return {**_quality(gen, model.cfg.mode, count, seed, per_pips), **footprint.summary(model.cfg)}
+
+
+def evaluate_int8(ckpt: Path, mode: str, count: int = 6000, seed: int = 1, per_pips: int = 0) -> dict:
+    """The same measures on the integer model the MCU runs (gendie/golden.py), same faces."""
+    qm = checkpoint.integer_model(ckpt)
+    q = _quality(lambda p, c: golden.generate(qm, p, c), mode, count, seed, per_pips)
+    return {k: v for k, v in q.items() if k not in ("cnn_per_class", "strict_per_class")}
+
+
+def _quality(gen, mode: str, count: int, seed: int, per_pips: int) -> dict:
     p, c = face_list(count, seed)
-    faces = generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
-    return {**quality(faces, p, c, model.cfg.mode), **footprint.summary(model.cfg)}
+    q = quality(gen(p, c), p, c, mode)
+    return {**q, **diversity.measure(gen, per_pips)} if per_pips else q
 
 
-def evaluate_int8(ckpt: Path, mode: str, count: int = 6000, seed: int = 1) -> dict:
-    """The same quality measured on the integer model the MCU runs (gendie/golden.py), same faces."""
-    p, c = face_list(count, seed)
-    q = quality(golden.generate(checkpoint.integer_model(ckpt), p, c), p, c, mode)
-    return {k: q[k] for k in ("mse", "cnn_accuracy", "strict_pip_rate")}
-
-
-def save_plots(model: CVAE, history: list[float], out: Path) -> None:
+def save_plots(model: CVAE, history: list[float], out: Path, div: dict | None = None) -> None:
+    """samples.png (8 codes per pip count), scan.png (64 evenly spaced codes per pip count, two rows each: the latent
+    scan in vae mode), loss.png, and diversity.png when `div` (the diversity measure) is given."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from dataset.make_dice import save_preview
 
-    for name, ncodes in (("samples", 8), ("scan", 16)):
-        codes = np.tile(np.arange(ncodes) * (256 // ncodes), NUM_CLASSES)
-        p = np.repeat(np.arange(1, NUM_CLASSES + 1), ncodes)
+    for name, steps in (("samples", 8), ("scan", 64)):
+        p, codes = diversity.scan_inputs(steps)
         faces = generate(model, torch.from_numpy(p), torch.from_numpy(codes)).numpy()
+        cols = min(steps, 32)
         save_preview(out / f"{name}.png", faces, p, codes * 360 / 256 if model.cfg.mode == "angle" else None,
-                     cols=ncodes, rows=NUM_CLASSES)
+                     cols=cols, rows=len(p) // cols)
+    if div:
+        diversity.plot(div, out / "diversity.png", f"{model.cfg.name}: estimated angles of random rolls")
+    if not history:
+        return
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.semilogy(np.arange(1, len(history) + 1), history)
     ax.set_xlabel("epoch")
@@ -129,28 +162,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         g.add_argument(f"--{d}", type=int_range(1, 64), help=f"channels, 1..64 (default {getattr(DecoderConfig, d)})")
     g.add_argument("--hires", type=int_range(0, 3), help="3x3 layers at 32x32, 0..3")
     g.add_argument("--mode", choices=MODES, help="condition on the angle, or sample a latent (vae)")
-    g.add_argument("--latent", type=int_range(1, 8), help="latent size in vae mode")
+    g.add_argument("--latent", type=int_range(1, 8), help="latent size in vae mode with the normal prior")
+    g.add_argument("--prior", choices=("normal", "ring"),
+                   help="vae mode: standard-normal latent, or an angle uniform on the circle (ring)")
     g.add_argument("--loss", choices=LOSSES)
-    g.add_argument("--harmonics", help="angle mode: comma-separated k of (cos k*theta, sin k*theta), e.g. 1 or 2,4")
+    g.add_argument("--harmonics", help="angle mode and ring prior: comma-separated k of (cos k*a, sin k*a), "
+                   "e.g. 1 or 2,4 (default 2,4 for the die angle, 1,2 for the ring latent)")
     p.add_argument("--epochs", type=int_range(1, 100_000), default=60)
     p.add_argument("--count", type=int_range(1, 1_000_000), default=8192, help="training dice (default 8192)")
     p.add_argument("--batch", type=int_range(1, 65_536), default=256)
     p.add_argument("--lr", type=float_range(0.0, 10.0, lo_open=True), default=8e-3,
                    help="peak learning rate of the one-cycle schedule")
     p.add_argument("--beta", type=nonneg_float, default=0.003, help="KL weight (vae mode)")
+    p.add_argument("--kl-warmup", type=float_range(0.0, 1.0), default=0.0, help="vae: fraction of training over "
+                   "which the KL weight ramps up from 0 (default 0: no annealing)")
+    p.add_argument("--free-bits", type=nonneg_float, default=0.0, help="vae: nats of mean KL per face left unpenalised")
+    p.add_argument("--uniform", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty that spreads "
+                   "each pip count's latents evenly over the circle")
+    p.add_argument("--quarter", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty that sends "
+                   "faces a quarter turn changes (2, 3, 6) half way round the ring")
+    p.add_argument("--encoder-width", type=int_range(1, 64), help="vae: channels of the encoder's convs (default: "
+                   "the decoder's dims; the encoder only trains, it never ships)")
+    p.add_argument("--continuity", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty on latent "
+                   "jumps when a face turns a few degrees")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
     p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000,
                    help="faces for the quality metrics (default 6000)")
+    p.add_argument("--diversity", type=int_range(0, 100_000), default=1000, metavar="N", help="random rolls per pip "
+                   "count for the diversity measure (training/diversity.py; default 1000, 0 skips it)")
     p.add_argument("--out", default="runs/cvae", help="run folder (default runs/cvae)")
     p.add_argument("--threads", type=int_range(0, 256), default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--qat", action="store_true", help="fine-tune --init through the integer contract's fake "
                    "quantisation (training/qat.py); --epochs counts passes over --count dice")
     p.add_argument("--init", help="checkpoint to start from (required with --qat; its config is kept)")
-    return p.parse_args(argv)
+    p.add_argument("--evaluate-only", action="store_true", help="no training: measure --init again (e.g. on more "
+                   "faces) and write its run folder; the recipe in its stored metrics is kept")
+    a = p.parse_args(argv)
+    if a.prior and a.mode is None:
+        a.mode = "vae"  # a prior is a vae-mode choice
+    return a
 
 
-def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None]:
+def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | None]:
     """The config to train and the model to start from, checked before any work starts."""
     if a.count < a.batch:
         raise UsageError(f"--count ({a.count}) must be at least --batch ({a.batch})")
@@ -162,24 +216,26 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None]:
     try:
         harmonics = None if a.harmonics is None else tuple(int(k) for k in a.harmonics.split(","))
         cfg = DecoderConfig().with_overrides(dim1=a.dim1, dim2=a.dim2, dim3=a.dim3, dim4=a.dim4, hires=a.hires,
-                                             mode=a.mode, latent=a.latent, loss=a.loss, harmonics=harmonics)
+                                             mode=a.mode, latent=a.latent, loss=a.loss, harmonics=harmonics,
+                                             prior=a.prior)
     except ValueError as e:
         raise UsageError(f"--harmonics: {e}" if "invalid literal" in str(e) else str(e)) from None
     if not a.init:
-        if a.qat:
-            raise UsageError("--qat needs --init CHECKPOINT (a trained float decoder, e.g. models/decoder.pt)")
-        return cfg, None
-    overrides = [k for k in ("dim1", "dim2", "dim3", "dim4", "hires", "mode", "latent", "loss", "harmonics")
+        if a.qat or a.evaluate_only:
+            raise UsageError(f"--{'qat' if a.qat else 'evaluate-only'} needs --init CHECKPOINT (a trained float "
+                             "decoder, e.g. models/decoder.pt)")
+        return cfg, None, None
+    overrides = [k for k in ("dim1", "dim2", "dim3", "dim4", "hires", "mode", "latent", "loss", "harmonics", "prior")
                  if getattr(a, k) is not None]
     if overrides:
         raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
-    init, _ = checkpoint.load(a.init)
-    return init.cfg, init
+    init, init_ckpt = checkpoint.load(a.init)
+    return init.cfg, init, init_ckpt
 
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
-    cfg, init = resolve(a)
+    cfg, init, init_ckpt = resolve(a)
     pick_device(a.device)
     for path in ("decoder.pt", "metrics.json"):
         check_writable(Path(a.out) / path)
@@ -188,30 +244,47 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
 
     t0 = time.perf_counter()
-    if a.qat:
+    if a.evaluate_only:
+        model, history = init, []
+    elif a.qat:
         from training.qat import qat_finetune
         model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
                                       count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
     else:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
-                               progress=sys.stderr.isatty(), model=init)
+                               progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
+                               free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
+                               continuity=a.continuity, encoder_width=a.encoder_width)
     train_s = time.perf_counter() - t0
-    if not math.isfinite(history[-1]):
+    if history and not math.isfinite(history[-1]):
         raise RuntimeError(f"training diverged (loss {history[-1]}): try a lower --lr; nothing written")
-    metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
-               "lr": a.lr, "seed": a.seed, "train_seconds": round(train_s, 1), "final_loss": history[-1],
-               **evaluate(model, a.eval_count), "qat": bool(a.qat)}
+    if a.evaluate_only:
+        kept = {k: v for k, v in init_ckpt["metrics"].items() if k != "int8"}
+        metrics = {**kept, **evaluate(model, a.eval_count, per_pips=a.diversity)}
+    else:
+        metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
+                   "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
+                   "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
+                   "encoder_width": None if model.encoder is None else model.encoder.width,
+                   "train_seconds": round(train_s, 1), "final_loss": history[-1],
+                   "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
-    metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count)
+    metrics["int8"] = evaluate_int8(out / "decoder.pt", cfg.mode, a.eval_count, per_pips=a.diversity)
     checkpoint.save(out / "decoder.pt", model, metrics)
     write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
-    save_plots(model, history, out)
+    save_plots(model, history, out, metrics.get("diversity"))
     q8 = metrics["int8"]
     print(f"{cfg.name}: {metrics['params']} weights, {metrics['macs'] / 1e6:.2f} M MACs; on {metrics['n']} faces "
           f"float MSE {metrics['mse']:.4f}, eval CNN {100 * metrics['cnn_accuracy']:.2f} %, strict pips "
           f"{100 * metrics['strict_pip_rate']:.2f} %; int8 MSE {q8['mse']:.4f}, eval CNN "
           f"{100 * q8['cnn_accuracy']:.2f} %, strict {100 * q8['strict_pip_rate']:.2f} %; "
-          f"trained in {train_s:.0f} s -> {out}")
+          f"trained in {metrics.get('train_seconds', 0):.0f} s -> {out}")
+    if a.diversity:
+        for name, m in (("float", metrics), ("int8", q8)):
+            d = m["diversity"].values()
+            print(f"{name} diversity: coverage >= {100 * min(s['coverage'] for s in d):.1f} %, max bin "
+                  f"{max(s['max_ratio'] for s in d):.2f}x; 64-step scan strict pips "
+                  f"{100 * min(m['scan_strict'].values()):.1f} % (worst pip count)")
     return 0
 
 
