@@ -64,12 +64,37 @@ def fc_table(qm: QModel) -> tuple[np.ndarray, int]:
     return full, _bytes_for(int(full.min()), int(full.max()))
 
 
+def rq_records(L) -> np.ndarray:
+    """Requantisation records of a 3x3 layer, uint8 (co, 5): bias + 2^(s-1) as 3 bytes little-endian two's
+    complement (the rounding folded in), then q and m (engine/requant.h's rq3, which the AVR kernel mirrors):
+    s = 8q + 8 - log2(m) for s >= 1 (q 0..2, m 1..128); q = 3 for s <= 0, m = min(2^-s, 255)."""
+    out = []
+    for b, s in zip(L.bias.astype(np.int64), L.shift.astype(np.int64)):
+        if s >= 1:
+            q = (s - 1) // 8
+            rec = (b + (1 << (s - 1)), q, 1 << (8 - (s - 8 * q)))
+        else:
+            rec = (b, 3, min(1 << int(-s), 255))
+        out.append(list(_le(rec[0], 3)) + [rec[1], rec[2]])
+    return np.array(out, dtype=np.int64)
+
+
 def check_engine_limits(qm: QModel) -> None:
-    """The AVR kernel sums offset-binary products (<= 255 * 255) unsigned in 24 bits and scales tap indices by
-    4 * cin in 8 bits: refuse models it could not run exactly."""
+    """The kernels add modulo 2^24 (the AVR's 3-byte sums), which is exact when every result fits int24: the
+    proven bound plus the folded rounding constant must, and so must the bias record. Refuse models they could not run exactly."""
     for k, L in enumerate(qm.layers[1:], 1):
-        if 9 * L.ci * 255 * 255 >= 1 << 24 or 4 * L.ci > 255:
+        if 9 * L.ci * 255 * 255 >= 1 << 24:  # gd_dot4's unsigned sums (dot_avr.S), and 4 * cin in 8 bits
             raise ValueError(f"layer {k}: {L.ci} input channels exceed the engine's 24-bit sums (at most 28)")
+        half = 1 << max(int(L.shift.max()) - 1, 0)
+        lo = min(int(L.acc_lo), int(L.bias.min()))
+        hi = max(int(L.acc_hi), int(L.bias.max())) + half
+        if lo < -(1 << 23) or hi >= 1 << 23 or int(L.shift.max()) > 23:
+            raise ValueError(f"layer {k}: accumulator [{lo}, {hi}] (rounding included) exceeds the kernels' 24 bits")
+    L = qm.layers[-1]  # output partial sums add modulo 2^(8 * their width): the final value must fit it too
+    half = 1 << max(int(L.shift.max()) - 1, 0)
+    if L.acc_type == "int16" and not (-(1 << 15) <= min(int(L.acc_lo), int(L.bias.min()))
+                                      and max(int(L.acc_hi), int(L.bias.max())) + half < 1 << 15):
+        raise ValueError("output layer: int16 partial sums leave no room for the rounding constant")
 
 
 def model_h(qm: QModel, plan: Plan, arena: dict[str, int]) -> str:
@@ -141,15 +166,16 @@ def model_c(qm: QModel, plan: Plan, arena: dict[str, int]) -> str:
         out += ["", f"/* layer {k}: {L.kind} {L.ci}->{L.co}, accumulator {L.acc_type} (proven partial sums in "
                 f"[{L.acc_lo}, {L.acc_hi}]); weights + 128, {what} */",
                 f"static const uint8_t w{k}[{w.size}] GD_FLASH = {{", _rows(w), "};",
-                f"static const int32_t b{k}[{L.co}] GD_FLASH = {{", _rows(L.bias, 8), "};",
-                f"static const int8_t s{k}[{L.co}] GD_FLASH = {{", _rows(L.shift), "};"]
+                f"/* requantisation per output: bias + rounding (3 bytes), q, m (engine/requant.h); shifts "
+                f"{', '.join(map(str, L.shift.astype(int)))} */",
+                f"static const uint8_t rq{k}[{L.co} * 5] GD_FLASH = {{", _rows(rq_records(L), 15), "};"]
     out += ["", "/* kind, storage, cin, cout, side, rows, cols, buffer and tag offsets in the arena, tables */",
             "const struct gd_level gd_levels[GD_NLEVELS] GD_FLASH = {"]
     for k, l in enumerate(lv):
         L = qm.layers[k]
         buf = arena.get(f"l{k}_ring", arena.get(f"l{k}_win", arena.get(f"l{k}_px", 0)))
         tags = arena.get(f"l{k}_ring_tags", arena.get(f"l{k}_win_tags", 0))
-        tables = "0, 0, 0" if k == 0 else f"w{k}, b{k}, s{k}"
+        tables = "0, 0" if k == 0 else f"w{k}, rq{k}"
         storage = "GD_" + {"win": "WINDOW"}.get(l.storage.value, l.storage.value.upper())
         out.append(f"    {{{KIND[L.kind]}, {storage}, {L.ci if k else 0}, {l.c}, {l.h}, {l.rows}, {l.cols}, "
                    f"{buf}, {tags}, {tables}}},")

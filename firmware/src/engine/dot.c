@@ -36,6 +36,26 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
     for (; groups; groups--, acc += 4, w += stride)
         group(acc, base, taps, n, cin, w);
 }
+#endif
+
+#ifndef GD_PIXEL_ASM
+#include "engine/requant.h"
+#include "flash.h"
+
+void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+              uint16_t stride, uint8_t cout, const uint8_t *rq)
+{
+    int32_t acc[4];
+    uint8_t j;
+    for (; cout; w += stride) {
+        gd_dot4(acc, base, taps, n, cin, w, stride, 1);
+        for (j = 0; j < 4 && cout; j++, cout--, rq += 5) {
+            uint32_t v = (uint32_t)acc[j] + gd_rd_u8(rq) + ((uint32_t)gd_rd_u8(rq + 1) << 8) +
+                         ((uint32_t)gd_rd_u8(rq + 2) << 16); /* modulo 2^24: only its 3 low bytes are read */
+            *out++ = rq3((uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), gd_rd_u8(rq + 3), gd_rd_u8(rq + 4));
+        }
+    }
+}
 #else
-typedef int gd_dot_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
+typedef int gd_pixel_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
 #endif

@@ -15,9 +15,16 @@
 
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 #define GD_DOT_ASM 1
+#define GD_PIXEL_ASM 1
 #endif
 
 void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
              uint16_t stride, uint8_t groups);
+
+/* One pixel of a 3x3 layer, requantised: out[o] = rq3(acc[o] + record o's bias, its q, m) for o < cout, with acc
+ * as gd_dot4 computes it ((cout + 3) / 4 groups) and rq the layer's records (engine/requant.h, 5 bytes each, flash).
+ * Portable in dot.c on top of gd_dot4; the AVR keeps the sums in registers and requantises them there. */
+void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+              uint16_t stride, uint8_t cout, const uint8_t *rq);
 
 #endif

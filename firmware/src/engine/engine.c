@@ -87,17 +87,12 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
-/* All output channels of one pixel of level k from its listed taps (gd_dot4: 4 channels per pass), requantised.
- * Kept out of the recursion (noinline) so the accumulators are on the stack once. */
-GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
+/* All output channels of one pixel of level k from its listed taps, requantised (gd_pixel, dot.h) */
+static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
 {
-    int32_t acc[4 * GD_MAX_GROUPS];
-    uint8_t cin = LV(k, cin), cout = LV(k, cout), co;
-    const int32_t *bias = (const int32_t *)LVPTR(k, bias);
-    const int8_t *shift = (const int8_t *)LVPTR(k, shift);
-    gd_dot4(acc, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), (uint8_t)((cout + 3) >> 2));
-    for (co = 0; co < cout; co++, bias++, shift++)
-        out[co] = rq(acc[co] + gd_rd_i32(bias), gd_rd_i8(shift));
+    uint8_t cin = LV(k, cin), cout = LV(k, cout);
+    gd_pixel(out, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), cout,
+             (const uint8_t *)LVPTR(k, rq));
     COUNT(k, (uint32_t)n * cin * cout);
 }
 
@@ -274,26 +269,29 @@ static uint32_t ps_load(const uint8_t *p)
 
 static void ps_init(uint8_t y)
 {
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq); /* bias + rounding, 3 bytes: the record's own width */
+    uint32_t b = gd_rd_u8(rec) | ((uint32_t)gd_rd_u8(rec + 1) << 8) | ((uint32_t)gd_rd_u8(rec + 2) << 16);
     uint8_t x;
-    int32_t b = gd_rd_i32(&((const int32_t *)LVPTR(LAST, bias))[0]);
+    if (b & 0x800000u)
+        b |= 0xFF000000u;
     for (x = 0; x < SIDE; x++)
-        ps_store(ps(y, x), (uint32_t)b);
+        ps_store(ps(y, x), b);
 }
 
 /* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
  * and hand it over; ps_init refills the slot before it is used again. */
 static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 {
-    uint8_t x, *row = ps(y, 0);
-    int8_t s = gd_rd_i8(&((const int8_t *)LVPTR(LAST, shift))[0]);
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
+    uint8_t x, *row = ps(y, 0), q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
     ENTER(LAST);
     for (x = 0; x < SIDE; x++) {
-        uint32_t v = ps_load(ps(y, x));
-#if GD_PSUM_BYTES < 4
-        if (ps(y, x)[GD_PSUM_BYTES - 1] & 0x80) /* sign-extend */
-            v |= ~(uint32_t)0 << (8 * GD_PSUM_BYTES);
+        const uint8_t *p = ps(y, x);
+#if GD_PSUM_BYTES == 2
+        row[x] = rq3(p[0], p[1], (uint8_t)((p[1] & 0x80) ? 0xFF : 0), q, m);
+#else
+        row[x] = rq3(p[0], p[1], p[2], q, m); /* exact: the final sum fits int24 (export/emit.py checks) */
 #endif
-        row[x] = rq((int32_t)v, s);
     }
     LEAVE();
     emit(y, row, ctx);
