@@ -16,6 +16,13 @@
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 #define GD_DOT_ASM 1
 #define GD_PIXEL_ASM 1
+#define GD_SCATTER_ASM 1
+
+/* The 1-channel output layer of a partial-sum plan: dst[t] += sum_i e[i] * (w_t[i] - 128) for t < 12 (the 9 kernel
+ * taps and 3 unused, stored as 3 groups of 4 "channels" of one tap, export/emit.py's psum_weights), each dst a
+ * 3-byte little-endian partial sum, added modulo 2^24 (exact: every final sum fits int24). */
+void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin);
+
 #endif
 
 void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
@@ -26,5 +33,11 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
  * Portable in dot.c on top of gd_dot4; the AVR keeps the sums in registers and requantises them there. */
 void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
               uint16_t stride, uint8_t cout, const uint8_t *rq);
+
+
+/* The 1-channel output layer of a partial-sum plan: dst[t] += sum_i e[i] * (w_t[i] - 128) for t < 12 (the 9 kernel
+ * taps and 3 unused, stored as 3 groups of 4 "channels" of one tap, export/emit.py's psum_weights), each dst a
+ * 3-byte little-endian partial sum, added modulo 2^24 (exact: every final sum fits int24). */
+void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin);
 
 #endif

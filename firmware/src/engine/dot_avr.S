@@ -350,4 +350,133 @@ gd_pixel:
     ret
     .size gd_pixel, .-gd_pixel
 
+
+/* gd_scatter3 (dot.h): one pixel e times the output kernel's 12 "channels" (3 groups of 4, one tap, the weights of
+ * a group following the last), each result added into its 3-byte partial sum: the sum minus 128 * sum(a) modulo
+ * 2^24 is exactly what to add, so no sign is needed. avr-gcc ABI: dst r25:r24, e r23:r22, w r21:r20, cin r18.
+ * Y dst pointers, Z weights, X activations then each destination, r16 cin, r19 groups left. */
+.macro ADDTO a, b, c
+    sub \a, r24
+    sbc \b, r20
+    sbc \c, r21             ; the exact sum modulo 2^24
+    ld r26, Y+
+    ld r27, Y+              ; X = its partial sum
+    ld r0, X
+    add r0, \a
+    st X+, r0
+    ld r0, X
+    adc r0, \b
+    st X+, r0
+    ld r0, X
+    adc r0, \c
+    st X, r0
+.endm
+
+    .global gd_scatter3
+    .type gd_scatter3, @function
+gd_scatter3:
+    push r2
+    push r3
+    push r4
+    push r5
+    push r6
+    push r7
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r16
+    push r17
+    push r28
+    push r29
+    clr r17
+    movw r28, r24           ; Y = dst
+    movw r30, r20           ; Z = w
+    mov r16, r18            ; cin >= 1
+    ldi r19, 3
+.Lsgroup:
+    clr r20
+    clr r21
+    clr r2
+    clr r3
+    clr r4
+    clr r5
+    clr r6
+    clr r7
+    clr r8
+    clr r9
+    clr r10
+    clr r11
+    clr r12
+    clr r13
+    movw r26, r22           ; X = e
+    mov r25, r16
+.Lschannel:
+    ld r24, X+
+    tst r24
+    breq .Lszero
+    add r20, r24
+    adc r21, r17
+    lpm r0, Z+
+    mul r24, r0
+    add r2, r0
+    adc r3, r1
+    adc r4, r17
+    lpm r0, Z+
+    mul r24, r0
+    add r5, r0
+    adc r6, r1
+    adc r7, r17
+    lpm r0, Z+
+    mul r24, r0
+    add r8, r0
+    adc r9, r1
+    adc r10, r17
+    lpm r0, Z+
+    mul r24, r0
+    add r11, r0
+    adc r12, r1
+    adc r13, r17
+    dec r25
+    brne .Lschannel
+    rjmp .Lsadd
+.Lszero:
+    adiw r30, 4
+    dec r25
+    brne .Lschannel
+.Lsadd:
+    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
+    lsr r21
+    ror r20
+    ror r24
+    ADDTO r2, r3, r4
+    ADDTO r5, r6, r7
+    ADDTO r8, r9, r10
+    ADDTO r11, r12, r13
+    dec r19
+    breq .Lsdone
+    rjmp .Lsgroup
+.Lsdone:
+    pop r29
+    pop r28
+    pop r17
+    pop r16
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop r7
+    pop r6
+    pop r5
+    pop r4
+    pop r3
+    pop r2
+    clr r1
+    ret
+    .size gd_scatter3, .-gd_scatter3
+
 #endif

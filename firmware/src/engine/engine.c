@@ -233,49 +233,29 @@ static void init_tags(void)
 }
 
 #if GD_OUTPUT_PSUM
+#if GD_PSUM_BYTES != 3
+#error "the partial-sum kernels (gd_scatter3) add 3-byte sums: re-export the model"
+#endif
 #define LAST (GD_NLEVELS - 1)
 #define SIDE 32
 
-/* Output partial sums: 3 rows of SIDE accumulators of GD_PSUM_BYTES (the proof's width), little-endian. Every true
- * partial sum fits that width, so adding modulo 2^(8 GD_PSUM_BYTES) is exact; the sign is restored on reading. */
+/* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
+ * gd_scatter3 (dot.h): exact, because every final sum (rounding constant included) fits int24 (export/emit.py). */
 static uint8_t *ps(uint8_t y, uint8_t x)
 {
-    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * GD_PSUM_BYTES];
+    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * 3u];
 }
 
-static void ps_store(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-#if GD_PSUM_BYTES >= 3
-    p[2] = (uint8_t)(v >> 16);
-#endif
-#if GD_PSUM_BYTES == 4
-    p[3] = (uint8_t)(v >> 24);
-#endif
-}
-
-static uint32_t ps_load(const uint8_t *p)
-{
-    uint32_t v = p[0] | ((uint32_t)p[1] << 8);
-#if GD_PSUM_BYTES >= 3
-    v |= (uint32_t)p[2] << 16;
-#endif
-#if GD_PSUM_BYTES == 4
-    v |= (uint32_t)p[3] << 24;
-#endif
-    return v;
-}
-
+/* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
 static void ps_init(uint8_t y)
 {
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq); /* bias + rounding, 3 bytes: the record's own width */
-    uint32_t b = gd_rd_u8(rec) | ((uint32_t)gd_rd_u8(rec + 1) << 8) | ((uint32_t)gd_rd_u8(rec + 2) << 16);
-    uint8_t x;
-    if (b & 0x800000u)
-        b |= 0xFF000000u;
-    for (x = 0; x < SIDE; x++)
-        ps_store(ps(y, x), b);
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
+    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
+    for (x = 0; x < SIDE; x++) {
+        *p++ = b0;
+        *p++ = b1;
+        *p++ = b2;
+    }
 }
 
 /* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
@@ -287,11 +267,7 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
     ENTER(LAST);
     for (x = 0; x < SIDE; x++) {
         const uint8_t *p = ps(y, x);
-#if GD_PSUM_BYTES == 2
-        row[x] = rq3(p[0], p[1], (uint8_t)((p[1] & 0x80) ? 0xFF : 0), q, m);
-#else
-        row[x] = rq3(p[0], p[1], p[2], q, m); /* exact: the final sum fits int24 (export/emit.py checks) */
-#endif
+        row[x] = rq3(p[0], p[1], p[2], q, m);
     }
     LEAVE();
     emit(y, row, ctx);
@@ -302,28 +278,22 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
  * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
 GD_NOINLINE static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
 {
-    uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
-    int32_t acc[12];
-    uint8_t cin = LV(LAST, cin), ky, kx, t = 0;
+    uint8_t sink[3], *dst[12], ky, kx, t = 0; /* taps landing off the face (and the 3 unused) add into sink */
     ENTER(LAST);
-    gd_dot4(acc, e, one_tap, 1, cin, (const uint8_t *)LVPTR(LAST, w), (uint16_t)(4u * cin), 3);
     for (ky = 0; ky < 3; ky++) {
         uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
-        uint8_t *row;
-        if (yy >= SIDE) {
-            t = (uint8_t)(t + 3);
-            continue;
-        }
-        row = ps(yy, 0);
+        uint8_t *row = yy < SIDE ? ps(yy, 0) : 0;
         for (kx = 0; kx < 3; kx++, t++) {
             uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
-            if (xx < SIDE) {
-                uint8_t *p = row + xx * GD_PSUM_BYTES;
-                ps_store(p, ps_load(p) + (uint32_t)acc[t]);
-                COUNT(LAST, cin);
+            dst[t] = sink;
+            if (row && xx < SIDE) {
+                dst[t] = row + xx * 3;
+                COUNT(LAST, LV(LAST, cin));
             }
         }
     }
+    dst[9] = dst[10] = dst[11] = sink;
+    gd_scatter3(dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
     LEAVE();
 }
 
