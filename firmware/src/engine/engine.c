@@ -185,6 +185,60 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
+#if GD_OUTPUT_PSUM
+static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2);
+#endif
+
+/* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
+ * planner's simulation (ky order, as a pixel's first taps fetch them) */
+static void fetch_rows(uint8_t k, uint8_t y)
+{
+    uint8_t ky[3], iy[3], ny = 0, a, side_in = LV(k - 1, side), rows = LV(k - 1, rows);
+    const uint8_t *tag = &arena[LV16(k - 1, tags)];
+    if (LV(k, kind) == GD_CONVT2) {
+        ny = convt2_axis(y, side_in, ky, iy);
+    } else {
+        for (a = 0; a < 3; a++)
+            if ((uint8_t)(y + a - 1) < side_in)
+                iy[ny++] = (uint8_t)(y + a - 1);
+    }
+    for (a = 0; a < ny; a++)
+        if (tag[mod(iy[a], rows)] != iy[a])
+            get((uint8_t)(k - 1), iy[a], 0);
+}
+
+/* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
+ * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so a class's list is made
+ * at its first pixel x0 and pixel x reads it with the input moved by x - x0 pixels ((x - x0) / 2 for ConvT s2).
+ * Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums at once. */
+GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t stream)
+{
+    uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
+    uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
+    const uint8_t *below = &arena[LV16(k - 1, buf)];
+    ENTER(k);
+    for (x = 0; x < side; x++) {
+        uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
+        uint8_t dx;
+        if (cls[s] != c) {
+            n[s] = list_taps(k, y, x, taps[s]); /* every row is present: no recursion */
+            cls[s] = c;
+            x0[s] = x;
+        }
+        dx = (uint8_t)(x - x0[s]);
+        finish(k, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], out);
+#if GD_OUTPUT_PSUM
+        if (stream) {
+            scatter(out, y, x, LV(GD_NLEVELS - 1, kind) == GD_CONVT2);
+            continue;
+        }
+#endif
+        out += cout;
+    }
+    (void)stream;
+    LEAVE();
+}
+
 /* Index of pixel (y, x) in level k's buffer (RING or WINDOW; level 0 only RING), computing it on a miss */
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 {
@@ -196,11 +250,16 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         if (tag[r] != y) {
             uint8_t xx, c = gd_rd_u8(&L->cout);
             uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
-            for (xx = 0; xx < side; xx++, p += c) {
-                if (k == 0)
-                    fc_pixel(y, xx, p);
-                else
-                    pixel(k, y, xx, p);
+            if (k && LV(k - 1, storage) == GD_RING) {
+                fetch_rows(k, y);
+                ring_row(k, y, p, 0);
+            } else {
+                for (xx = 0; xx < side; xx++, p += c) {
+                    if (k == 0)
+                        fc_pixel(y, xx, p);
+                    else
+                        pixel(k, y, xx, p);
+                }
             }
             tag[r] = y;
         }
@@ -276,7 +335,7 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 /* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
  * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
  * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-GD_NOINLINE static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
+static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
 {
     uint8_t sink[3], *dst[12], ky, kx, t = 0; /* taps landing off the face (and the 3 unused) add into sink */
     ENTER(LAST);
@@ -311,10 +370,15 @@ static void run(decoder_row_fn emit, void *ctx)
         } else if (!t2 && y >= 1 && y + 1 < SIDE) {
             ps_init((uint8_t)(y + 1));
         }
-        for (x = 0; x < side_in; x++) {
-            uint8_t *e = &arena[LV16(LAST - 1, buf)];
-            pixel(LAST - 1, y, x, e);
-            scatter(e, y, x, t2);
+        uint8_t *e = &arena[LV16(LAST - 1, buf)];
+        if (LV(LAST - 2, storage) == GD_RING) {
+            fetch_rows(LAST - 1, y);
+            ring_row(LAST - 1, y, e, 1);
+        } else {
+            for (x = 0; x < side_in; x++) {
+                pixel(LAST - 1, y, x, e);
+                scatter(e, y, x, t2);
+            }
         }
         if (t2 && y >= 1)
             ps_emit((uint8_t)(2 * y - 1), emit, ctx);
