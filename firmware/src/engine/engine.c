@@ -186,7 +186,8 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
 }
 
 #if GD_OUTPUT_PSUM
-static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2);
+static void ps_rows(uint8_t y, uint8_t t2, uint8_t *rows[3]);
+static void scatter(const uint8_t *e, uint8_t *const rows[3], uint8_t x, uint8_t t2);
 #endif
 
 /* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
@@ -216,6 +217,11 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t str
     uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
     uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
+#if GD_OUTPUT_PSUM
+    uint8_t *rows[3], t2_out = LV(GD_NLEVELS - 1, kind) == GD_CONVT2; /* the partial sums' rows (stream) */
+    if (stream)
+        ps_rows(y, t2_out, rows);
+#endif
     ENTER(k);
     for (x = 0; x < side; x++) {
         uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
@@ -229,7 +235,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t str
         finish(k, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], out);
 #if GD_OUTPUT_PSUM
         if (stream) {
-            scatter(out, y, x, LV(GD_NLEVELS - 1, kind) == GD_CONVT2);
+            scatter(out, rows, x, t2_out);
             continue;
         }
 #endif
@@ -323,9 +329,9 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 {
     const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
     uint8_t x, *row = ps(y, 0), q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
+    const uint8_t *p = row;
     ENTER(LAST);
-    for (x = 0; x < SIDE; x++) {
-        const uint8_t *p = ps(y, x);
+    for (x = 0; x < SIDE; x++, p += 3) {
         row[x] = rq3(p[0], p[1], p[2], q, m);
     }
     LEAVE();
@@ -335,22 +341,31 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 /* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
  * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
  * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
+static void ps_rows(uint8_t y, uint8_t t2, uint8_t *rows[3])
 {
-    uint8_t sink[3], *dst[12], ky, kx, t = 0; /* taps landing off the face (and the 3 unused) add into sink */
-    ENTER(LAST);
+    uint8_t ky;
     for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
-        uint8_t *row = yy < SIDE ? ps(yy, 0) : 0;
+        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
+        rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
+    }
+}
+
+static void scatter(const uint8_t *e, uint8_t *const rows[3], uint8_t x, uint8_t t2)
+{
+    uint8_t sink[3], *dst[12], col[3], ky, kx, t = 0; /* taps landing off the face (and the 3 unused): sink */
+    ENTER(LAST);
+    for (kx = 0; kx < 3; kx++) {
+        uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
+        col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
+    }
+    for (ky = 0; ky < 3; ky++)
         for (kx = 0; kx < 3; kx++, t++) {
-            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
             dst[t] = sink;
-            if (row && xx < SIDE) {
-                dst[t] = row + xx * 3;
+            if (rows[ky] && col[kx] != 0xFF) {
+                dst[t] = rows[ky] + col[kx];
                 COUNT(LAST, LV(LAST, cin));
             }
         }
-    }
     dst[9] = dst[10] = dst[11] = sink;
     gd_scatter3(dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
     LEAVE();
@@ -375,9 +390,11 @@ static void run(decoder_row_fn emit, void *ctx)
             fetch_rows(LAST - 1, y);
             ring_row(LAST - 1, y, e, 1);
         } else {
+            uint8_t *rows[3];
+            ps_rows(y, t2, rows);
             for (x = 0; x < side_in; x++) {
                 pixel(LAST - 1, y, x, e);
-                scatter(e, y, x, t2);
+                scatter(e, rows, x, t2);
             }
         }
         if (t2 && y >= 1)
