@@ -38,9 +38,17 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
 }
 #endif
 
-#ifndef GD_PIXEL_ASM
 #include "engine/requant.h"
 #include "flash.h"
+
+#ifndef __AVR__
+uint8_t gd_rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m)
+{
+    return rq3(a, b, c, q, m);
+}
+#endif
+
+#ifndef GD_PIXEL_ASM
 
 void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
               uint16_t stride, uint8_t cout, const uint8_t *rq)
@@ -52,7 +60,7 @@ void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n,
         for (j = 0; j < 4 && cout; j++, cout--, rq += 5) {
             uint32_t v = (uint32_t)acc[j] + gd_rd_u8(rq) + ((uint32_t)gd_rd_u8(rq + 1) << 8) +
                          ((uint32_t)gd_rd_u8(rq + 2) << 16); /* modulo 2^24: only its 3 low bytes are read */
-            *out++ = rq3((uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), gd_rd_u8(rq + 3), gd_rd_u8(rq + 4));
+            *out++ = GD_RQ3((uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), gd_rd_u8(rq + 3), gd_rd_u8(rq + 4));
         }
     }
 }
@@ -75,6 +83,6 @@ void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uin
 }
 #endif
 
-#if defined(GD_PIXEL_ASM) && defined(GD_SCATTER_ASM)
+#if defined(__AVR__) && defined(GD_PIXEL_ASM) && defined(GD_SCATTER_ASM)
 typedef int gd_pixel_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
 #endif

@@ -118,29 +118,30 @@ static uint8_t convt2_axis(uint8_t v, uint8_t n_in, uint8_t kt[2], uint8_t in[2]
     return (uint8_t)(c + 1);
 }
 
+/* The kernel taps kt[] and input indices in[] of output coordinate v along one axis, in tap order; returns the count */
+static uint8_t axis(uint8_t t2, uint8_t v, uint8_t n_in, uint8_t kt[3], uint8_t in[3])
+{
+    uint8_t a, n = 0;
+    if (t2)
+        return convt2_axis(v, n_in, kt, in);
+    for (a = 0; a < 3; a++) {
+        uint8_t u = (uint8_t)(v + a - 1); /* wraps to 255 above/left: skipped */
+        if (u < n_in) {
+            kt[n] = a;
+            in[n++] = u;
+        }
+    }
+    return n;
+}
+
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
  * order the planner simulated (ky outer, kx inner). An FC input is computed into scratch slot t; a ring input is
  * fetched once per row (every tap of a row is then a hit), a window input once per tap. */
 static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
 {
-    uint8_t ky[3], iy[3], kx[3], ix[3], ny = 0, nx = 0, a, b, n = 0;
-    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage);
-    if (LV(k, kind) == GD_CONVT2) {
-        ny = convt2_axis(y, side_in, ky, iy);
-        nx = convt2_axis(x, side_in, kx, ix);
-    } else {
-        for (a = 0; a < 3; a++) {
-            uint8_t vy = (uint8_t)(y + a - 1), vx = (uint8_t)(x + a - 1); /* wrap to 255 above/left: skipped */
-            if (vy < side_in) {
-                ky[ny] = a;
-                iy[ny++] = vy;
-            }
-            if (vx < side_in) {
-                kx[nx] = a;
-                ix[nx++] = vx;
-            }
-        }
-    }
+    uint8_t ky[3], iy[3], kx[3], ix[3], a, b, n = 0;
+    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2;
+    uint8_t ny = axis(t2, y, side_in, ky, iy), nx = axis(t2, x, side_in, kx, ix);
     for (a = 0; a < ny; a++) {
         uint8_t t = (uint8_t)(ky[a] * 3);
         if (below == GD_RING) {
@@ -194,15 +195,9 @@ static void scatter(const uint8_t *e, uint8_t *const rows[3], uint8_t x, uint8_t
  * planner's simulation (ky order, as a pixel's first taps fetch them) */
 static void fetch_rows(uint8_t k, uint8_t y)
 {
-    uint8_t ky[3], iy[3], ny = 0, a, side_in = LV(k - 1, side), rows = LV(k - 1, rows);
+    uint8_t ky[3], iy[3], a, rows = LV(k - 1, rows);
+    uint8_t ny = axis(LV(k, kind) == GD_CONVT2, y, LV(k - 1, side), ky, iy);
     const uint8_t *tag = &arena[LV16(k - 1, tags)];
-    if (LV(k, kind) == GD_CONVT2) {
-        ny = convt2_axis(y, side_in, ky, iy);
-    } else {
-        for (a = 0; a < 3; a++)
-            if ((uint8_t)(y + a - 1) < side_in)
-                iy[ny++] = (uint8_t)(y + a - 1);
-    }
     for (a = 0; a < ny; a++)
         if (tag[mod(iy[a], rows)] != iy[a])
             get((uint8_t)(k - 1), iy[a], 0);
@@ -217,6 +212,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t str
     uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
     uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
+    const uint8_t *w = (const uint8_t *)LVPTR(k, w), *rq = (const uint8_t *)LVPTR(k, rq);
 #if GD_OUTPUT_PSUM
     uint8_t *rows[3], t2_out = LV(GD_NLEVELS - 1, kind) == GD_CONVT2; /* the partial sums' rows (stream) */
     if (stream)
@@ -232,7 +228,9 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t str
             x0[s] = x;
         }
         dx = (uint8_t)(x - x0[s]);
-        finish(k, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], out);
+        gd_pixel(out, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], cin, w, (uint16_t)(36u * cin), cout,
+                 rq); /* finish() with the level's fields read once per row */
+        COUNT(k, (uint32_t)n[s] * cin * cout);
 #if GD_OUTPUT_PSUM
         if (stream) {
             scatter(out, rows, x, t2_out);
@@ -332,7 +330,7 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
     const uint8_t *p = row;
     ENTER(LAST);
     for (x = 0; x < SIDE; x++, p += 3) {
-        row[x] = rq3(p[0], p[1], p[2], q, m);
+        row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
     }
     LEAVE();
     emit(y, row, ctx);

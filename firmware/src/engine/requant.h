@@ -65,4 +65,13 @@ static inline uint8_t rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m)
     return ((hi >> 8) | c) ? 255 : (uint8_t)((lo >> 8) | hi);
 }
 
+/* Its callers use GD_RQ3: inline on the AVR (speed), one out-of-line copy in dot.c elsewhere (the CH32V003's
+ * 16 KB of flash holds the firmware with little to spare). */
+#ifdef __AVR__
+#define GD_RQ3 rq3
+#else
+uint8_t gd_rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m);
+#define GD_RQ3 gd_rq3
+#endif
+
 #endif
