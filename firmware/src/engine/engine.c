@@ -186,9 +186,14 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
+/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
+ * pixel lands (sink: off the face, and the 3 unused "channels"), ConvT s2 or conv */
+struct ps_row {
+    uint8_t *rows[3], *dst[12], sink[3], t2;
+};
 #if GD_OUTPUT_PSUM
-static void ps_rows(uint8_t y, uint8_t t2, uint8_t *rows[3]);
-static void scatter(const uint8_t *e, uint8_t *const rows[3], uint8_t x, uint8_t t2);
+static void ps_rows(uint8_t y, struct ps_row *r);
+static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x);
 #endif
 
 /* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
@@ -207,17 +212,12 @@ static void fetch_rows(uint8_t k, uint8_t y)
  * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so a class's list is made
  * at its first pixel x0 and pixel x reads it with the input moved by x - x0 pixels ((x - x0) / 2 for ConvT s2).
  * Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums at once. */
-GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t stream)
+GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
     uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
     uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
     const uint8_t *w = (const uint8_t *)LVPTR(k, w), *rq = (const uint8_t *)LVPTR(k, rq);
-#if GD_OUTPUT_PSUM
-    uint8_t *rows[3], t2_out = LV(GD_NLEVELS - 1, kind) == GD_CONVT2; /* the partial sums' rows (stream) */
-    if (stream)
-        ps_rows(y, t2_out, rows);
-#endif
     ENTER(k);
     for (x = 0; x < side; x++) {
         uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
@@ -233,7 +233,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, uint8_t str
         COUNT(k, (uint32_t)n[s] * cin * cout);
 #if GD_OUTPUT_PSUM
         if (stream) {
-            scatter(out, rows, x, t2_out);
+            scatter(out, stream, x);
             continue;
         }
 #endif
@@ -339,33 +339,40 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 /* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
  * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
  * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-static void ps_rows(uint8_t y, uint8_t t2, uint8_t *rows[3])
+static void ps_rows(uint8_t y, struct ps_row *r)
 {
     uint8_t ky;
+    r->t2 = LV(LAST, kind) == GD_CONVT2;
     for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
-        rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
+        uint8_t yy = r->t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
+        r->rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
     }
 }
 
-static void scatter(const uint8_t *e, uint8_t *const rows[3], uint8_t x, uint8_t t2)
+/* Streamed pixel x of the row: its 9 taps' destinations (listed at the row's first two pixels and wherever a
+ * column falls off the face, otherwise moved on by one output pixel, ConvT s2: two), then gd_scatter3 */
+static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
 {
-    uint8_t sink[3], *dst[12], col[3], ky, kx, t = 0; /* taps landing off the face (and the 3 unused): sink */
+    uint8_t t, t2 = r->t2;
     ENTER(LAST);
-    for (kx = 0; kx < 3; kx++) {
-        uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
-        col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
-    }
-    for (ky = 0; ky < 3; ky++)
-        for (kx = 0; kx < 3; kx++, t++) {
-            dst[t] = sink;
-            if (rows[ky] && col[kx] != 0xFF) {
-                dst[t] = rows[ky] + col[kx];
-                COUNT(LAST, LV(LAST, cin));
-            }
+    if (x < 2 || (t2 ? 2 * x + 1 : x + 1) >= SIDE) {
+        uint8_t col[3], ky, kx;
+        for (kx = 0; kx < 3; kx++) {
+            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
+            col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
         }
-    dst[9] = dst[10] = dst[11] = sink;
-    gd_scatter3(dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
+        for (t = 0, ky = 0; ky < 3; ky++)
+            for (kx = 0; kx < 3; kx++, t++)
+                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : r->sink;
+        r->dst[9] = r->dst[10] = r->dst[11] = r->sink;
+    } else {
+        for (t = 0; t < 9; t++)
+            if (r->dst[t] != r->sink)
+                r->dst[t] += t2 ? 6 : 3;
+    }
+    for (t = 0; t < 9; t++)
+        COUNT(LAST, r->dst[t] != r->sink ? LV(LAST, cin) : 0);
+    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
     LEAVE();
 }
 
@@ -385,14 +392,16 @@ static void run(decoder_row_fn emit, void *ctx)
         }
         uint8_t *e = &arena[LV16(LAST - 1, buf)];
         if (LV(LAST - 2, storage) == GD_RING) {
+            struct ps_row r;
             fetch_rows(LAST - 1, y);
-            ring_row(LAST - 1, y, e, 1);
+            ps_rows(y, &r);
+            ring_row(LAST - 1, y, e, &r);
         } else {
-            uint8_t *rows[3];
-            ps_rows(y, t2, rows);
+            struct ps_row r;
+            ps_rows(y, &r);
             for (x = 0; x < side_in; x++) {
                 pixel(LAST - 1, y, x, e);
-                scatter(e, rows, x, t2);
+                scatter(e, &r, x);
             }
         }
         if (t2 && y >= 1)
