@@ -12,25 +12,12 @@
  * r19 = 4 * cin; the group loop's own registers wait on the stack meanwhile. */
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 
-/* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
- * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
-.macro SUMS
-.Ltap\@:
-    ld r24, Y+              ; input pixel index
-    mul r24, r16
-    movw r26, r0
-    add r26, r22
-    adc r27, r23            ; X = base + index * cin
-    ld r24, Y+              ; kernel tap ky * 3 + kx
-    mul r24, r19
-    movw r30, r0
-    add r30, r14
-    adc r31, r15            ; Z = w + tap * 4 * cin
-    mov r25, r16            ; cin >= 1
-.Lchannel\@:
+/* One tap's channels into the 4 sums: X activations, Z weights, r25 = cin >= 1, r24 scratch, r17 zero */
+.macro CHANNELS
+.Lch\@:
     ld r24, X+
     tst r24
-    breq .Lzero\@
+    breq .Lz\@
     add r20, r24
     adc r21, r17
     lpm r0, Z+              ; w + 128 of output 0
@@ -54,21 +41,17 @@
     adc r12, r1
     adc r13, r17
     dec r25
-    brne .Lchannel\@
-    rjmp .Lnext\@
-.Lzero\@:
+    brne .Lch\@
+    rjmp .Lchd\@
+.Lz\@:
     adiw r30, 4             ; skip the 4 weights of a zero activation
     dec r25
-    brne .Lchannel\@
-.Lnext\@:
-    dec r18
-    brne .Ltap\@
+    brne .Lch\@
+.Lchd\@:
 .endm
 
-    .text
-    .global gd_dot4
-    .type gd_dot4, @function
-gd_dot4:
+/* The callee-saved registers the kernels use (avr-gcc ABI), and 12 sums + sum(a) cleared */
+.macro SAVE
     push r2
     push r3
     push r4
@@ -86,6 +69,68 @@ gd_dot4:
     push r17
     push r28
     push r29
+.endm
+.macro RESTORE
+    pop r29
+    pop r28
+    pop r17
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop r7
+    pop r6
+    pop r5
+    pop r4
+    pop r3
+    pop r2
+.endm
+.macro CLEAR
+    clr r20
+    clr r21
+    clr r2
+    clr r3
+    clr r4
+    clr r5
+    clr r6
+    clr r7
+    clr r8
+    clr r9
+    clr r10
+    clr r11
+    clr r12
+    clr r13
+.endm
+
+/* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
+ * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
+.macro SUMS
+.Ltap\@:
+    ld r24, Y+              ; input pixel index
+    mul r24, r16
+    movw r26, r0
+    add r26, r22
+    adc r27, r23            ; X = base + index * cin
+    ld r24, Y+              ; kernel tap ky * 3 + kx
+    mul r24, r19
+    movw r30, r0
+    add r30, r14
+    adc r31, r15            ; Z = w + tap * 4 * cin
+    mov r25, r16            ; cin >= 1
+    CHANNELS
+    dec r18
+    brne .Ltap\@
+.endm
+
+    .text
+    .global gd_dot4
+    .type gd_dot4, @function
+gd_dot4:
+    SAVE
     clr r17                 ; a zero register of our own (MUL overwrites r1)
     mov r19, r16
     lsl r19
@@ -100,20 +145,7 @@ gd_dot4:
     push r24
     push r25
     movw r28, r20           ; Y = taps
-    clr r20
-    clr r21                 ; sum of the activations
-    clr r2
-    clr r3
-    clr r4
-    clr r5
-    clr r6
-    clr r7
-    clr r8
-    clr r9
-    clr r10
-    clr r11
-    clr r12
-    clr r13
+    CLEAR                   ; the sums and sum(a)
     tst r18
     breq .Lend
     SUMS
@@ -169,23 +201,7 @@ gd_dot4:
     breq .Ldone
     rjmp .Lgroup
 .Ldone:
-    pop r29
-    pop r28
-    pop r17
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop r7
-    pop r6
-    pop r5
-    pop r4
-    pop r3
-    pop r2
+    RESTORE
     clr r1
     ret
     .size gd_dot4, .-gd_dot4
@@ -248,23 +264,7 @@ gd_dot4:
     .global gd_pixel
     .type gd_pixel, @function
 gd_pixel:
-    push r2
-    push r3
-    push r4
-    push r5
-    push r6
-    push r7
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-    push r17
-    push r28
-    push r29
+    SAVE
     clr r17                 ; a zero register of our own (MUL overwrites r1)
 .Lpgroup:
     mov r19, r16
@@ -281,20 +281,7 @@ gd_pixel:
     push r24
     push r25
     movw r28, r20           ; Y = taps
-    clr r20
-    clr r21                 ; sum of the activations
-    clr r2
-    clr r3
-    clr r4
-    clr r5
-    clr r6
-    clr r7
-    clr r8
-    clr r9
-    clr r10
-    clr r11
-    clr r12
-    clr r13
+    CLEAR                   ; the sums and sum(a)
     tst r18
     breq .Lpsums
     SUMS
@@ -329,23 +316,7 @@ gd_pixel:
     pop r0
     pop r0
     pop r0
-    pop r29
-    pop r28
-    pop r17
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop r7
-    pop r6
-    pop r5
-    pop r4
-    pop r3
-    pop r2
+    RESTORE
     clr r1
     ret
     .size gd_pixel, .-gd_pixel
@@ -375,77 +346,18 @@ gd_pixel:
     .global gd_scatter3
     .type gd_scatter3, @function
 gd_scatter3:
-    push r2
-    push r3
-    push r4
-    push r5
-    push r6
-    push r7
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
+    SAVE
     push r16
-    push r17
-    push r28
-    push r29
     clr r17
     movw r28, r24           ; Y = dst
     movw r30, r20           ; Z = w
     mov r16, r18            ; cin >= 1
     ldi r19, 3
 .Lsgroup:
-    clr r20
-    clr r21
-    clr r2
-    clr r3
-    clr r4
-    clr r5
-    clr r6
-    clr r7
-    clr r8
-    clr r9
-    clr r10
-    clr r11
-    clr r12
-    clr r13
+    CLEAR
     movw r26, r22           ; X = e
     mov r25, r16
-.Lschannel:
-    ld r24, X+
-    tst r24
-    breq .Lszero
-    add r20, r24
-    adc r21, r17
-    lpm r0, Z+
-    mul r24, r0
-    add r2, r0
-    adc r3, r1
-    adc r4, r17
-    lpm r0, Z+
-    mul r24, r0
-    add r5, r0
-    adc r6, r1
-    adc r7, r17
-    lpm r0, Z+
-    mul r24, r0
-    add r8, r0
-    adc r9, r1
-    adc r10, r17
-    lpm r0, Z+
-    mul r24, r0
-    add r11, r0
-    adc r12, r1
-    adc r13, r17
-    dec r25
-    brne .Lschannel
-    rjmp .Lsadd
-.Lszero:
-    adiw r30, 4
-    dec r25
-    brne .Lschannel
+    CHANNELS
 .Lsadd:
     clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
     lsr r21
@@ -459,22 +371,8 @@ gd_scatter3:
     breq .Lsdone
     rjmp .Lsgroup
 .Lsdone:
-    pop r29
-    pop r28
-    pop r17
     pop r16
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop r7
-    pop r6
-    pop r5
-    pop r4
-    pop r3
-    pop r2
+    RESTORE
     clr r1
     ret
     .size gd_scatter3, .-gd_scatter3
