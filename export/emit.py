@@ -83,8 +83,8 @@ def check_engine_limits(qm: QModel) -> None:
     """The kernels add modulo 2^24 (the AVR's 3-byte sums), which is exact when every result fits int24: the
     proven bound plus the folded rounding constant must, and so must the bias record. Refuse models they could not run exactly."""
     for k, L in enumerate(qm.layers[1:], 1):
-        if 9 * L.ci * 255 * 255 >= 1 << 24:  # gd_dot4's unsigned sums (dot_avr.S), and 4 * cin in 8 bits
-            raise ValueError(f"layer {k}: {L.ci} input channels exceed the engine's 24-bit sums (at most 28)")
+        if 4 * L.ci > 255:  # the AVR kernels scale a tap index by 4 * cin in one register
+            raise ValueError(f"layer {k}: {L.ci} input channels exceed the AVR kernels' tap scaling (at most 63)")
         half = 1 << max(int(L.shift.max()) - 1, 0)
         lo = min(int(L.acc_lo), int(L.bias.min()))
         hi = max(int(L.acc_hi), int(L.bias.max())) + half

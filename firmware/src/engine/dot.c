@@ -1,5 +1,6 @@
-/* Portable reference of gd_dot4 (dot.h): every target without a hand-written kernel, and AVR with
- * -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). */
+/* Portable references of dot.h's kernels (gd_dot4, gd_pixel, gd_scatter3): every target without a hand-written
+ * one, and AVR with -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines
+ * GD_DOT_ASM and serves the portable gd_pixel and gd_scatter3 too. */
 #include "engine/dot.h"
 
 #ifndef GD_DOT_ASM
@@ -83,6 +84,3 @@ void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uin
 }
 #endif
 
-#if defined(__AVR__) && defined(GD_PIXEL_ASM) && defined(GD_SCATTER_ASM)
-typedef int gd_pixel_portable_not_built; /* AVR uses dot_avr.S; ISO C forbids an empty translation unit */
-#endif

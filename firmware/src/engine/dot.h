@@ -7,14 +7,14 @@
  * The result is exact in int32; the proofs (docs/integer-contract.md) keep every true partial sum inside 24 bits.
  * Weights are stored + 128 so a kernel may multiply unsigned (AVR: MUL, 2 cycles, no sign handling) and subtract
  * 128 * sum(a) once at the end; the portable kernel multiplies signed through gd_mul_u8s8 (mul8.h).
- * One implementation is compiled per target: dot_avr.S on AVR, dot.c elsewhere (or with -DGD_PORTABLE_KERNEL). */
+ * dot.c has the portable versions of all three; dot_avr.S replaces gd_pixel and gd_scatter3 on the AVR (unless
+ * -DGD_PORTABLE_KERNEL), whose engine then calls no gd_dot4. */
 #ifndef GENDIE_DOT_H
 #define GENDIE_DOT_H
 
 #include <stdint.h>
 
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
-#define GD_DOT_ASM 1
 #define GD_PIXEL_ASM 1
 #define GD_SCATTER_ASM 1
 

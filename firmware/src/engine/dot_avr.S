@@ -1,15 +1,15 @@
-/* gd_dot4 (dot.h) for the AVR: 4 output channels per pass, one activation load feeding 4 multiplies.
+/* The AVR kernels of dot.h: gd_pixel (a 3x3 layer's pixel, requantised) and gd_scatter3 (the output layer's partial
+ * sums). 4 output channels per pass, one activation load feeding 4 multiplies.
  *
  * Per non-zero activation: LD 2 + 4 x (LPM 3 + MUL 2 + 3-byte add 3) + its sum 2 + zero test and loop 5 = 41 cycles
  * for 4 MACs; a zero activation (ReLU) skips its 4 products in 10. Weights are offset binary (w + 128), so MUL is
- * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. The unsigned 24-bit
- * sums cannot overflow: 9 taps x cin x 255 x 255 < 2^24 (export/emit.py refuses wider layers), and every true
- * result fits 24 bits signed (the exporter's accumulator proof), so its sign is the final borrow.
+ * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. Everything is
+ * added modulo 2^24 (3-byte registers), exact because every final value fits int24 (the exporter's accumulator
+ * proof, export/emit.py's check_engine_limits). The C engine calls no gd_dot4 on the AVR: the portable one (dot.c)
+ * serves the portable gd_pixel of the comparison build.
  *
- * avr-gcc ABI: acc r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, groups r10;
- * r2-r15, r17 and Y are saved (r16 is only read), r1 (MUL overwrites it) is cleared on return. In a group: sums r2-r13 (3 bytes x 4),
- * zero r17, sum(a) r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count,
- * r19 = 4 * cin; the group loop's own registers wait on the stack meanwhile. */
+ * Registers in a group: sums r2-r13 (3 bytes x 4), zero r17 (MUL overwrites r1, cleared on return), sum(a)
+ * r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count, r19 = 4 * cin. */
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 
 /* One tap's channels into the 4 sums: X activations, Z weights, r25 = cin >= 1, r24 scratch, r17 zero */
@@ -127,84 +127,6 @@
 .endm
 
     .text
-    .global gd_dot4
-    .type gd_dot4, @function
-gd_dot4:
-    SAVE
-    clr r17                 ; a zero register of our own (MUL overwrites r1)
-    mov r19, r16
-    lsl r19
-    lsl r19                 ; 4 * cin: bytes of weights per tap
-.Lgroup:
-    push r10
-    push r12
-    push r13
-    push r18
-    push r20
-    push r21
-    push r24
-    push r25
-    movw r28, r20           ; Y = taps
-    CLEAR                   ; the sums and sum(a)
-    tst r18
-    breq .Lend
-    SUMS
-.Lend:
-    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
-    lsr r21
-    ror r20
-    ror r24
-    pop r31
-    pop r30                 ; Z = acc of this group
-    sub r2, r24             ; output 0: sum - 128 * sum(a), its sign is the borrow
-    sbc r3, r20
-    sbc r4, r21
-    sbc r0, r0
-    st Z+, r2
-    st Z+, r3
-    st Z+, r4
-    st Z+, r0
-    sub r5, r24             ; output 1: sum - 128 * sum(a), its sign is the borrow
-    sbc r6, r20
-    sbc r7, r21
-    sbc r0, r0
-    st Z+, r5
-    st Z+, r6
-    st Z+, r7
-    st Z+, r0
-    sub r8, r24             ; output 2: sum - 128 * sum(a), its sign is the borrow
-    sbc r9, r20
-    sbc r10, r21
-    sbc r0, r0
-    st Z+, r8
-    st Z+, r9
-    st Z+, r10
-    st Z+, r0
-    sub r11, r24             ; output 3: sum - 128 * sum(a), its sign is the borrow
-    sbc r12, r20
-    sbc r13, r21
-    sbc r0, r0
-    st Z+, r11
-    st Z+, r12
-    st Z+, r13
-    st Z+, r0
-    movw r24, r30           ; acc of the next group
-    pop r21
-    pop r20
-    pop r18
-    pop r13
-    pop r12
-    pop r10
-    add r14, r12
-    adc r15, r13            ; w of the next group
-    dec r10
-    breq .Ldone
-    rjmp .Lgroup
-.Ldone:
-    RESTORE
-    clr r1
-    ret
-    .size gd_dot4, .-gd_dot4
 
 
 /* gd_pixel (dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the record's bias (the
