@@ -35,7 +35,7 @@ def flash_bytes(qm: Q.QModel, plan: P.Plan) -> dict[str, int]:
     for k, L in enumerate(qm.layers[1:], 1):
         psum = k == len(qm.layers) - 1 and plan.output is P.Output.PSUM
         w = emit.psum_weights(L.w) if psum else emit.conv_weights(L.w)
-        b[f"layer{k}"] = int(w.size + 4 * L.co + L.co)
+        b[f"layer{k}"] = int(w.size + 5 * L.co)  # weights + requantisation records
     return b
 
 

@@ -22,7 +22,7 @@ from enum import Enum
 from gendie.arch import DecoderConfig, Kind, Layer, layers
 from gendie.intmodel import QModel
 
-ACC_BYTES = {"int16": 2, "int24": 3, "int32": 4}
+PSUM_BYTES = 3  # output partial sums are added in 24 bits (engine/dot.h's gd_scatter3; export/emit.py refuses wider)
 
 
 class Storage(str, Enum):
@@ -230,7 +230,7 @@ def buffers(ls: list[Layer], cand: _Candidate, out_acc: str) -> dict[str, int]:
         elif s[0] is Storage.STREAM:
             b[f"L{k}_px"] = c
     if cand.final is Output.PSUM:
-        b["psum"] = 3 * ls[n].hout * ACC_BYTES[out_acc]
+        b["psum"] = 3 * ls[n].hout * PSUM_BYTES
     return b
 
 

@@ -170,8 +170,6 @@ def test_real_tumble_is_bit_exact_with_golden_and_lands_on_the_rolled_pips(real_
 
 
 @needs_decoder
-@pytest.mark.xfail(strict=False, reason="engine dependency: ~12 M cycles a face on today's engine (issue 11 makes "
-                                        "faces 3-4x faster / picks a smaller default); flip after merging it")
 def test_real_tumble_lands_within_the_budget():
     """Acceptance: >= TUMBLE_MIN_FRAMES generated faces, then the landed face's last byte within TUMBLE_S of the
     press (simulated cycles + I2C bus time), tumble faces not dumped (the default)."""

@@ -1,5 +1,6 @@
-/* Portable reference of gd_dot4 (dot.h): every target without a hand-written kernel, and AVR with
- * -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). */
+/* Portable references of dot.h's kernels (gd_dot4, gd_pixel, gd_scatter3): every target without a hand-written
+ * one, and AVR with -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines
+ * GD_DOT_ASM and serves the portable gd_pixel and gd_scatter3 too. */
 #include "engine/dot.h"
 
 #ifndef GD_DOT_ASM
@@ -36,6 +37,50 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
     for (; groups; groups--, acc += 4, w += stride)
         group(acc, base, taps, n, cin, w);
 }
-#else
-typedef int gd_dot_portable_not_built; /* dot_avr.S / dot_rv32.S instead; ISO C forbids an empty translation unit */
 #endif
+
+#include "engine/requant.h"
+#include "flash.h"
+
+#ifndef __AVR__
+uint8_t gd_rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m)
+{
+    return rq3(a, b, c, q, m);
+}
+#endif
+
+#ifndef GD_PIXEL_ASM
+
+void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+              uint16_t stride, uint8_t cout, const uint8_t *rq)
+{
+    int32_t acc[4];
+    uint8_t j;
+    for (; cout; w += stride) {
+        gd_dot4(acc, base, taps, n, cin, w, stride, 1);
+        for (j = 0; j < 4 && cout; j++, cout--, rq += 5) {
+            uint32_t v = (uint32_t)acc[j] + gd_rd_u8(rq) + ((uint32_t)gd_rd_u8(rq + 1) << 8) +
+                         ((uint32_t)gd_rd_u8(rq + 2) << 16); /* modulo 2^24: only its 3 low bytes are read */
+            *out++ = GD_RQ3((uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), gd_rd_u8(rq + 3), gd_rd_u8(rq + 4));
+        }
+    }
+}
+#endif
+
+#ifndef GD_SCATTER_ASM
+void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin)
+{
+    const uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
+    int32_t acc[12];
+    uint8_t t;
+    gd_dot4(acc, e, one_tap, 1, cin, w, (uint16_t)(4u * cin), 3);
+    for (t = 0; t < 12; t++) {
+        uint8_t *p = dst[t];
+        uint32_t v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+    }
+}
+#endif
+

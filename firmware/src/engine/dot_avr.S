@@ -1,84 +1,23 @@
-/* gd_dot4 (dot.h) for the AVR: 4 output channels per pass, one activation load feeding 4 multiplies.
+/* The AVR kernels of dot.h: gd_pixel (a 3x3 layer's pixel, requantised) and gd_scatter3 (the output layer's partial
+ * sums). 4 output channels per pass, one activation load feeding 4 multiplies.
  *
  * Per non-zero activation: LD 2 + 4 x (LPM 3 + MUL 2 + 3-byte add 3) + its sum 2 + zero test and loop 5 = 41 cycles
  * for 4 MACs; a zero activation (ReLU) skips its 4 products in 10. Weights are offset binary (w + 128), so MUL is
- * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. The unsigned 24-bit
- * sums cannot overflow: 9 taps x cin x 255 x 255 < 2^24 (export/emit.py refuses wider layers), and every true
- * result fits 24 bits signed (the exporter's accumulator proof), so its sign is the final borrow.
+ * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. Everything is
+ * added modulo 2^24 (3-byte registers), exact because every final value fits int24 (the exporter's accumulator
+ * proof, export/emit.py's check_engine_limits). The C engine calls no gd_dot4 on the AVR: the portable one (dot.c)
+ * serves the portable gd_pixel of the comparison build.
  *
- * avr-gcc ABI: acc r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, groups r10;
- * r2-r15, r17 and Y are saved (r16 is only read), r1 (MUL overwrites it) is cleared on return. In a group: sums r2-r13 (3 bytes x 4),
- * zero r17, sum(a) r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count,
- * r19 = 4 * cin; the group loop's own registers wait on the stack meanwhile. */
+ * Registers in a group: sums r2-r13 (3 bytes x 4), zero r17 (MUL overwrites r1, cleared on return), sum(a)
+ * r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count, r19 = 4 * cin. */
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 
-    .text
-    .global gd_dot4
-    .type gd_dot4, @function
-gd_dot4:
-    push r2
-    push r3
-    push r4
-    push r5
-    push r6
-    push r7
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-    push r17
-    push r28
-    push r29
-    clr r17                 ; a zero register of our own (MUL overwrites r1)
-    mov r19, r16
-    lsl r19
-    lsl r19                 ; 4 * cin: bytes of weights per tap
-.Lgroup:
-    push r10
-    push r12
-    push r13
-    push r18
-    push r20
-    push r21
-    push r24
-    push r25
-    movw r28, r20           ; Y = taps
-    clr r20
-    clr r21                 ; sum of the activations
-    clr r2
-    clr r3
-    clr r4
-    clr r5
-    clr r6
-    clr r7
-    clr r8
-    clr r9
-    clr r10
-    clr r11
-    clr r12
-    clr r13
-    tst r18
-    breq .Lend
-.Ltap:
-    ld r24, Y+              ; input pixel index
-    mul r24, r16
-    movw r26, r0
-    add r26, r22
-    adc r27, r23            ; X = base + index * cin
-    ld r24, Y+              ; kernel tap ky * 3 + kx
-    mul r24, r19
-    movw r30, r0
-    add r30, r14
-    adc r31, r15            ; Z = w + tap * 4 * cin
-    mov r25, r16            ; cin >= 1
-.Lchannel:
+/* One tap's channels into the 4 sums: X activations, Z weights, r25 = cin >= 1, r24 scratch, r17 zero */
+.macro CHANNELS
+.Lch\@:
     ld r24, X+
     tst r24
-    breq .Lzero
+    breq .Lz\@
     add r20, r24
     adc r21, r17
     lpm r0, Z+              ; w + 128 of output 0
@@ -102,67 +41,36 @@ gd_dot4:
     adc r12, r1
     adc r13, r17
     dec r25
-    brne .Lchannel
-    rjmp .Lnext
-.Lzero:
+    brne .Lch\@
+    rjmp .Lchd\@
+.Lz\@:
     adiw r30, 4             ; skip the 4 weights of a zero activation
     dec r25
-    brne .Lchannel
-.Lnext:
-    dec r18
-    brne .Ltap
-.Lend:
-    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
-    lsr r21
-    ror r20
-    ror r24
-    pop r31
-    pop r30                 ; Z = acc of this group
-    sub r2, r24             ; output 0: sum - 128 * sum(a), its sign is the borrow
-    sbc r3, r20
-    sbc r4, r21
-    sbc r0, r0
-    st Z+, r2
-    st Z+, r3
-    st Z+, r4
-    st Z+, r0
-    sub r5, r24             ; output 1: sum - 128 * sum(a), its sign is the borrow
-    sbc r6, r20
-    sbc r7, r21
-    sbc r0, r0
-    st Z+, r5
-    st Z+, r6
-    st Z+, r7
-    st Z+, r0
-    sub r8, r24             ; output 2: sum - 128 * sum(a), its sign is the borrow
-    sbc r9, r20
-    sbc r10, r21
-    sbc r0, r0
-    st Z+, r8
-    st Z+, r9
-    st Z+, r10
-    st Z+, r0
-    sub r11, r24             ; output 3: sum - 128 * sum(a), its sign is the borrow
-    sbc r12, r20
-    sbc r13, r21
-    sbc r0, r0
-    st Z+, r11
-    st Z+, r12
-    st Z+, r13
-    st Z+, r0
-    movw r24, r30           ; acc of the next group
-    pop r21
-    pop r20
-    pop r18
-    pop r13
-    pop r12
-    pop r10
-    add r14, r12
-    adc r15, r13            ; w of the next group
-    dec r10
-    breq .Ldone
-    rjmp .Lgroup
-.Ldone:
+    brne .Lch\@
+.Lchd\@:
+.endm
+
+/* The callee-saved registers the kernels use (avr-gcc ABI), and 12 sums + sum(a) cleared */
+.macro SAVE
+    push r2
+    push r3
+    push r4
+    push r5
+    push r6
+    push r7
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    push r17
+    push r28
+    push r29
+.endm
+.macro RESTORE
     pop r29
     pop r28
     pop r17
@@ -180,8 +88,215 @@ gd_dot4:
     pop r4
     pop r3
     pop r2
+.endm
+.macro CLEAR
+    clr r20
+    clr r21
+    clr r2
+    clr r3
+    clr r4
+    clr r5
+    clr r6
+    clr r7
+    clr r8
+    clr r9
+    clr r10
+    clr r11
+    clr r12
+    clr r13
+.endm
+
+/* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
+ * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
+.macro SUMS
+.Ltap\@:
+    ld r24, Y+              ; input pixel index
+    mul r24, r16
+    movw r26, r0
+    add r26, r22
+    adc r27, r23            ; X = base + index * cin
+    ld r24, Y+              ; kernel tap ky * 3 + kx
+    mul r24, r19
+    movw r30, r0
+    add r30, r14
+    adc r31, r15            ; Z = w + tap * 4 * cin
+    mov r25, r16            ; cin >= 1
+    CHANNELS
+    dec r18
+    brne .Ltap\@
+.endm
+
+    .text
+
+
+/* gd_pixel (dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the record's bias (the
+ * rounding folded in), all modulo 2^24 (the result fits int24: the exporter's proof), and engine/requant.h's rq3:
+ * the sign bit gives 0, q whole-byte moves, two MULs by m for the last bits and the saturation test. ~40 cycles
+ * per output instead of a 32-bit requantisation in C.
+ * avr-gcc ABI: out r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, cout r10,
+ * rq r9:r8. In the epilogue: Y out, Z records, r27 outputs left, r24/r20/r21 128 * sum(a), r18 q, r19 m. */
+.macro OUTPUT a, b, c
+    sub \a, r24
+    sbc \b, r20
+    sbc \c, r21             ; the exact sum
+    lpm r25, Z+
+    add \a, r25
+    lpm r25, Z+
+    adc \b, r25
+    lpm r25, Z+
+    adc \c, r25             ; + bias + 2^(s-1): v
+    lpm r18, Z+             ; q
+    lpm r19, Z+             ; m
+    clr r25
+    sbrc \c, 7
+    rjmp 9f                 ; v < 0: 0
+    cpi r18, 1
+    brlo 3f
+    breq 2f
+    cpi r18, 2
+    brne 5f                 ; q = 3: s <= 0
+    mov \a, \c              ; q = 2: two bytes down
+    clr \b
+    clr \c
+    rjmp 3f
+2:  mov \a, \b              ; q = 1: one byte down
+    mov \b, \c
+    clr \c
+3:  mul \a, r19
+    mov r25, r1             ; hi(a * m)
+    mul \b, r19
+    or r25, r0              ; | lo(b * m): the low byte of u >> r
+    or r1, \c
+    breq 9f                 ; hi(b * m) | c: saturated
+    ldi r25, 255
+    rjmp 9f
+5:  mul \a, r19             ; s <= 0: min(v * m, 255)
+    mov r25, r0
+    or r1, \b
+    or r1, \c
+    breq 9f
+    ldi r25, 255
+9:  st Y+, r25
+    dec r27
+    brne 8f
+    rjmp .Lpfin             ; cout outputs written
+8:
+.endm
+
+    .global gd_pixel
+    .type gd_pixel, @function
+gd_pixel:
+    SAVE
+    clr r17                 ; a zero register of our own (MUL overwrites r1)
+.Lpgroup:
+    mov r19, r16
+    lsl r19
+    lsl r19                 ; 4 * cin: bytes of weights per tap
+    push r12
+    push r13
+    push r18
+    push r20
+    push r21
+    push r8
+    push r9
+    push r10
+    push r24
+    push r25
+    movw r28, r20           ; Y = taps
+    CLEAR                   ; the sums and sum(a)
+    tst r18
+    breq .Lpsums
+    SUMS
+.Lpsums:
+    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
+    lsr r21
+    ror r20
+    ror r24
+    pop r29
+    pop r28                 ; Y = out
+    pop r27                 ; outputs left
+    pop r31
+    pop r30                 ; Z = records
+    OUTPUT r2, r3, r4
+    OUTPUT r5, r6, r7
+    OUTPUT r8, r9, r10
+    OUTPUT r11, r12, r13
+    movw r8, r30            ; records, outputs left and out of the next group
+    mov r10, r27
+    movw r24, r28
+    pop r21
+    pop r20
+    pop r18
+    pop r13
+    pop r12
+    add r14, r12
+    adc r15, r13            ; w of the next group
+    rjmp .Lpgroup
+.Lpfin:
+    pop r0                  ; the group's taps, n and stride
+    pop r0
+    pop r0
+    pop r0
+    pop r0
+    RESTORE
     clr r1
     ret
-    .size gd_dot4, .-gd_dot4
+    .size gd_pixel, .-gd_pixel
+
+
+/* gd_scatter3 (dot.h): one pixel e times the output kernel's 12 "channels" (3 groups of 4, one tap, the weights of
+ * a group following the last), each result added into its 3-byte partial sum: the sum minus 128 * sum(a) modulo
+ * 2^24 is exactly what to add, so no sign is needed. avr-gcc ABI: dst r25:r24, e r23:r22, w r21:r20, cin r18.
+ * Y dst pointers, Z weights, X activations then each destination, r16 cin, r19 groups left. */
+.macro ADDTO a, b, c
+    sub \a, r24
+    sbc \b, r20
+    sbc \c, r21             ; the exact sum modulo 2^24
+    ld r26, Y+
+    ld r27, Y+              ; X = its partial sum
+    ld r0, X
+    add r0, \a
+    st X+, r0
+    ld r0, X
+    adc r0, \b
+    st X+, r0
+    ld r0, X
+    adc r0, \c
+    st X, r0
+.endm
+
+    .global gd_scatter3
+    .type gd_scatter3, @function
+gd_scatter3:
+    SAVE
+    push r16
+    clr r17
+    movw r28, r24           ; Y = dst
+    movw r30, r20           ; Z = w
+    mov r16, r18            ; cin >= 1
+    ldi r19, 3
+.Lsgroup:
+    CLEAR
+    movw r26, r22           ; X = e
+    mov r25, r16
+    CHANNELS
+.Lsadd:
+    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
+    lsr r21
+    ror r20
+    ror r24
+    ADDTO r2, r3, r4
+    ADDTO r5, r6, r7
+    ADDTO r8, r9, r10
+    ADDTO r11, r12, r13
+    dec r19
+    breq .Lsdone
+    rjmp .Lsgroup
+.Lsdone:
+    pop r16
+    RESTORE
+    clr r1
+    ret
+    .size gd_scatter3, .-gd_scatter3
 
 #endif

@@ -13,7 +13,7 @@
  * ilp32e: acc a0, base a1, taps a2, n a3, cin a4, w a5, stride 0(sp) (uint16), groups 4(sp) (uint8); s0, s1, ra
  * saved. Inner loop registers: sums a2-a5, activation pointer t0 (end ra), weight pointer t1, gd_qsq t2, p1 a1,
  * s s0, u s1, the table value a0 (c.add / c.sub need x8-x15). The group's state waits on the stack. */
-#if defined(__riscv) && !defined(GD_PORTABLE_KERNEL)
+#if defined(__riscv) && defined(GD_RV32_ASM) && !defined(GD_PORTABLE_KERNEL) /* see dot.h */
 
 /* One product into sum \acc: the weight byte at \off(t1), with p1 in a1 and s in s0 (12 cycles) */
     .macro prod off, acc

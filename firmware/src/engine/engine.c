@@ -87,17 +87,12 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
-/* All output channels of one pixel of level k from its listed taps (gd_dot4: 4 channels per pass), requantised.
- * Kept out of the recursion (noinline) so the accumulators are on the stack once. */
-GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
+/* All output channels of one pixel of level k from its listed taps, requantised (gd_pixel, dot.h) */
+static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
 {
-    int32_t acc[4 * GD_MAX_GROUPS];
-    uint8_t cin = LV(k, cin), cout = LV(k, cout), co;
-    const int32_t *bias = (const int32_t *)LVPTR(k, bias);
-    const int8_t *shift = (const int8_t *)LVPTR(k, shift);
-    gd_dot4(acc, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), (uint8_t)((cout + 3) >> 2));
-    for (co = 0; co < cout; co++, bias++, shift++)
-        out[co] = rq(acc[co] + gd_rd_i32(bias), gd_rd_i8(shift));
+    uint8_t cin = LV(k, cin), cout = LV(k, cout);
+    gd_pixel(out, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), cout,
+             (const uint8_t *)LVPTR(k, rq));
     COUNT(k, (uint32_t)n * cin * cout);
 }
 
@@ -123,29 +118,30 @@ static uint8_t convt2_axis(uint8_t v, uint8_t n_in, uint8_t kt[2], uint8_t in[2]
     return (uint8_t)(c + 1);
 }
 
+/* The kernel taps kt[] and input indices in[] of output coordinate v along one axis, in tap order; returns the count */
+static uint8_t axis(uint8_t t2, uint8_t v, uint8_t n_in, uint8_t kt[3], uint8_t in[3])
+{
+    uint8_t a, n = 0;
+    if (t2)
+        return convt2_axis(v, n_in, kt, in);
+    for (a = 0; a < 3; a++) {
+        uint8_t u = (uint8_t)(v + a - 1); /* wraps to 255 above/left: skipped */
+        if (u < n_in) {
+            kt[n] = a;
+            in[n++] = u;
+        }
+    }
+    return n;
+}
+
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
  * order the planner simulated (ky outer, kx inner). An FC input is computed into scratch slot t; a ring input is
  * fetched once per row (every tap of a row is then a hit), a window input once per tap. */
 static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
 {
-    uint8_t ky[3], iy[3], kx[3], ix[3], ny = 0, nx = 0, a, b, n = 0;
-    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage);
-    if (LV(k, kind) == GD_CONVT2) {
-        ny = convt2_axis(y, side_in, ky, iy);
-        nx = convt2_axis(x, side_in, kx, ix);
-    } else {
-        for (a = 0; a < 3; a++) {
-            uint8_t vy = (uint8_t)(y + a - 1), vx = (uint8_t)(x + a - 1); /* wrap to 255 above/left: skipped */
-            if (vy < side_in) {
-                ky[ny] = a;
-                iy[ny++] = vy;
-            }
-            if (vx < side_in) {
-                kx[nx] = a;
-                ix[nx++] = vx;
-            }
-        }
-    }
+    uint8_t ky[3], iy[3], kx[3], ix[3], a, b, n = 0;
+    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2;
+    uint8_t ny = axis(t2, y, side_in, ky, iy), nx = axis(t2, x, side_in, kx, ix);
     for (a = 0; a < ny; a++) {
         uint8_t t = (uint8_t)(ky[a] * 3);
         if (below == GD_RING) {
@@ -190,6 +186,63 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
+/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
+ * pixel lands (sink: off the face, and the 3 unused "channels"), ConvT s2 or conv */
+struct ps_row {
+    uint8_t *rows[3], *dst[12], sink[3], t2;
+};
+#if GD_OUTPUT_PSUM
+static void ps_rows(uint8_t y, struct ps_row *r);
+static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x);
+#endif
+
+/* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
+ * planner's simulation (ky order, as a pixel's first taps fetch them) */
+static void fetch_rows(uint8_t k, uint8_t y)
+{
+    uint8_t ky[3], iy[3], a, rows = LV(k - 1, rows);
+    uint8_t ny = axis(LV(k, kind) == GD_CONVT2, y, LV(k - 1, side), ky, iy);
+    const uint8_t *tag = &arena[LV16(k - 1, tags)];
+    for (a = 0; a < ny; a++)
+        if (tag[mod(iy[a], rows)] != iy[a])
+            get((uint8_t)(k - 1), iy[a], 0);
+}
+
+/* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
+ * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so a class's list is made
+ * at its first pixel x0 and pixel x reads it with the input moved by x - x0 pixels ((x - x0) / 2 for ConvT s2).
+ * Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums at once. */
+GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
+{
+    uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
+    uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
+    const uint8_t *below = &arena[LV16(k - 1, buf)];
+    const uint8_t *w = (const uint8_t *)LVPTR(k, w), *rq = (const uint8_t *)LVPTR(k, rq);
+    ENTER(k);
+    for (x = 0; x < side; x++) {
+        uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
+        uint8_t dx;
+        if (cls[s] != c) {
+            n[s] = list_taps(k, y, x, taps[s]); /* every row is present: no recursion */
+            cls[s] = c;
+            x0[s] = x;
+        }
+        dx = (uint8_t)(x - x0[s]);
+        gd_pixel(out, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], cin, w, (uint16_t)(36u * cin), cout,
+                 rq); /* finish() with the level's fields read once per row */
+        COUNT(k, (uint32_t)n[s] * cin * cout);
+#if GD_OUTPUT_PSUM
+        if (stream) {
+            scatter(out, stream, x);
+            continue;
+        }
+#endif
+        out += cout;
+    }
+    (void)stream;
+    LEAVE();
+}
+
 /* Index of pixel (y, x) in level k's buffer (RING or WINDOW; level 0 only RING), computing it on a miss */
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 {
@@ -201,11 +254,16 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         if (tag[r] != y) {
             uint8_t xx, c = gd_rd_u8(&L->cout);
             uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
-            for (xx = 0; xx < side; xx++, p += c) {
-                if (k == 0)
-                    fc_pixel(y, xx, p);
-                else
-                    pixel(k, y, xx, p);
+            if (k && LV(k - 1, storage) == GD_RING) {
+                fetch_rows(k, y);
+                ring_row(k, y, p, 0);
+            } else {
+                for (xx = 0; xx < side; xx++, p += c) {
+                    if (k == 0)
+                        fc_pixel(y, xx, p);
+                    else
+                        pixel(k, y, xx, p);
+                }
             }
             tag[r] = y;
         }
@@ -238,62 +296,41 @@ static void init_tags(void)
 }
 
 #if GD_OUTPUT_PSUM
+#if GD_PSUM_BYTES != 3
+#error "the partial-sum kernels (gd_scatter3) add 3-byte sums: re-export the model"
+#endif
 #define LAST (GD_NLEVELS - 1)
 #define SIDE 32
 
-/* Output partial sums: 3 rows of SIDE accumulators of GD_PSUM_BYTES (the proof's width), little-endian. Every true
- * partial sum fits that width, so adding modulo 2^(8 GD_PSUM_BYTES) is exact; the sign is restored on reading. */
+/* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
+ * gd_scatter3 (dot.h): exact, because every final sum (rounding constant included) fits int24 (export/emit.py). */
 static uint8_t *ps(uint8_t y, uint8_t x)
 {
-    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * GD_PSUM_BYTES];
+    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * 3u];
 }
 
-static void ps_store(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-#if GD_PSUM_BYTES >= 3
-    p[2] = (uint8_t)(v >> 16);
-#endif
-#if GD_PSUM_BYTES == 4
-    p[3] = (uint8_t)(v >> 24);
-#endif
-}
-
-static uint32_t ps_load(const uint8_t *p)
-{
-    uint32_t v = p[0] | ((uint32_t)p[1] << 8);
-#if GD_PSUM_BYTES >= 3
-    v |= (uint32_t)p[2] << 16;
-#endif
-#if GD_PSUM_BYTES == 4
-    v |= (uint32_t)p[3] << 24;
-#endif
-    return v;
-}
-
+/* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
 static void ps_init(uint8_t y)
 {
-    uint8_t x;
-    int32_t b = gd_rd_i32(&((const int32_t *)LVPTR(LAST, bias))[0]);
-    for (x = 0; x < SIDE; x++)
-        ps_store(ps(y, x), (uint32_t)b);
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
+    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
+    for (x = 0; x < SIDE; x++) {
+        *p++ = b0;
+        *p++ = b1;
+        *p++ = b2;
+    }
 }
 
 /* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
  * and hand it over; ps_init refills the slot before it is used again. */
 static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 {
-    uint8_t x, *row = ps(y, 0);
-    int8_t s = gd_rd_i8(&((const int8_t *)LVPTR(LAST, shift))[0]);
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
+    uint8_t x, *row = ps(y, 0), q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
+    const uint8_t *p = row;
     ENTER(LAST);
-    for (x = 0; x < SIDE; x++) {
-        uint32_t v = ps_load(ps(y, x));
-#if GD_PSUM_BYTES < 4
-        if (ps(y, x)[GD_PSUM_BYTES - 1] & 0x80) /* sign-extend */
-            v |= ~(uint32_t)0 << (8 * GD_PSUM_BYTES);
-#endif
-        row[x] = rq((int32_t)v, s);
+    for (x = 0; x < SIDE; x++, p += 3) {
+        row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
     }
     LEAVE();
     emit(y, row, ctx);
@@ -302,30 +339,40 @@ static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 /* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
  * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
  * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-GD_NOINLINE static void scatter(const uint8_t *e, uint8_t y, uint8_t x, uint8_t t2)
+static void ps_rows(uint8_t y, struct ps_row *r)
 {
-    uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
-    int32_t acc[12];
-    uint8_t cin = LV(LAST, cin), ky, kx, t = 0;
-    ENTER(LAST);
-    gd_dot4(acc, e, one_tap, 1, cin, (const uint8_t *)LVPTR(LAST, w), (uint16_t)(4u * cin), 3);
+    uint8_t ky;
+    r->t2 = LV(LAST, kind) == GD_CONVT2;
     for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top: skipped */
-        uint8_t *row;
-        if (yy >= SIDE) {
-            t = (uint8_t)(t + 3);
-            continue;
-        }
-        row = ps(yy, 0);
-        for (kx = 0; kx < 3; kx++, t++) {
-            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx);
-            if (xx < SIDE) {
-                uint8_t *p = row + xx * GD_PSUM_BYTES;
-                ps_store(p, ps_load(p) + (uint32_t)acc[t]);
-                COUNT(LAST, cin);
-            }
-        }
+        uint8_t yy = r->t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
+        r->rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
     }
+}
+
+/* Streamed pixel x of the row: its 9 taps' destinations (listed at the row's first two pixels and wherever a
+ * column falls off the face, otherwise moved on by one output pixel, ConvT s2: two), then gd_scatter3 */
+static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
+{
+    uint8_t t, t2 = r->t2;
+    ENTER(LAST);
+    if (x < 2 || (t2 ? 2 * x + 1 : x + 1) >= SIDE) {
+        uint8_t col[3], ky, kx;
+        for (kx = 0; kx < 3; kx++) {
+            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
+            col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
+        }
+        for (t = 0, ky = 0; ky < 3; ky++)
+            for (kx = 0; kx < 3; kx++, t++)
+                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : r->sink;
+        r->dst[9] = r->dst[10] = r->dst[11] = r->sink;
+    } else {
+        for (t = 0; t < 9; t++)
+            if (r->dst[t] != r->sink)
+                r->dst[t] += t2 ? 6 : 3;
+    }
+    for (t = 0; t < 9; t++)
+        COUNT(LAST, r->dst[t] != r->sink ? LV(LAST, cin) : 0);
+    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
     LEAVE();
 }
 
@@ -343,10 +390,19 @@ static void run(decoder_row_fn emit, void *ctx)
         } else if (!t2 && y >= 1 && y + 1 < SIDE) {
             ps_init((uint8_t)(y + 1));
         }
-        for (x = 0; x < side_in; x++) {
-            uint8_t *e = &arena[LV16(LAST - 1, buf)];
-            pixel(LAST - 1, y, x, e);
-            scatter(e, y, x, t2);
+        uint8_t *e = &arena[LV16(LAST - 1, buf)];
+        if (LV(LAST - 2, storage) == GD_RING) {
+            struct ps_row r;
+            fetch_rows(LAST - 1, y);
+            ps_rows(y, &r);
+            ring_row(LAST - 1, y, e, &r);
+        } else {
+            struct ps_row r;
+            ps_rows(y, &r);
+            for (x = 0; x < side_in; x++) {
+                pixel(LAST - 1, y, x, e);
+                scatter(e, &r, x);
+            }
         }
         if (t2 && y >= 1)
             ps_emit((uint8_t)(2 * y - 1), emit, ctx);

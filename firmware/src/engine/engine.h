@@ -29,8 +29,7 @@ struct gd_level {
     uint8_t rows, cols;     /* RING: rows kept; WINDOW: slot rows x cols */
     uint16_t buf, tags;     /* offsets of the pixels and the tags in the arena */
     const uint8_t *w;       /* weights + 128, [group of 4 outputs][tap][cin][4] (engine/dot.h) */
-    const int32_t *bias;    /* at accumulator scale */
-    const int8_t *shift;    /* requantisation shift per output channel */
+    const uint8_t *rq;      /* per output channel: bias + rounding (3 bytes), q, m (engine/requant.h's rq3) */
 };
 
 #endif

@@ -16,14 +16,17 @@
 
 #include <stdint.h>
 
+#if defined(__riscv) && !defined(GD_MUL_SHIFT_ADD) && !defined(GD_MUL_LIBGCC) && !defined(GD_MUL_QSQ)
+#define GD_MUL_SHIFT_ADD 1 /* the default that fits the 16 KB with today's engine: no table, inline */
+#ifndef GD_MUL_INLINE
+#define GD_MUL_INLINE 1
+#endif
+#endif
+
 #if defined(GD_MUL_INLINE)
 #define GD_MUL_ATTR static inline __attribute__((always_inline))
 #else
 #define GD_MUL_ATTR static inline
-#endif
-
-#if defined(__riscv) && !defined(GD_MUL_SHIFT_ADD) && !defined(GD_MUL_LIBGCC) && !defined(GD_MUL_QSQ)
-#define GD_MUL_QSQ 1
 #endif
 
 #if defined(__riscv)

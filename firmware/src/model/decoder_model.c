@@ -1041,11 +1041,11 @@ static const uint8_t w1[576] GD_FLASH = {
     176, 108, 146, 167, 173, 142, 101, 93, 147, 123, 117, 148, 93, 39, 124, 136,
     158, 114, 94, 175, 151, 83, 122, 220, 80, 161, 114, 49, 137, 93, 115, 93,
 };
-static const int32_t b1[8] GD_FLASH = {
-    -228, -1185, -352, -1339, -2054, 291, -1306, -771,
-};
-static const int8_t s1[8] GD_FLASH = {
-    7, 7, 7, 7, 7, 7, 7, 7,
+/* requantisation per output: bias + rounding (3 bytes), q, m (engine/requant.h); shifts 7, 7, 7, 7, 7, 7, 7, 7 */
+static const uint8_t rq1[8 * 5] GD_FLASH = {
+    92, 255, 255, 0, 2, 159, 251, 255, 0, 2, 224, 254, 255, 0, 2,
+    5, 251, 255, 0, 2, 58, 248, 255, 0, 2, 99, 1, 0, 0, 2,
+    38, 251, 255, 0, 2, 61, 253, 255, 0, 2,
 };
 
 /* layer 2: convt2 8->8, accumulator int24 (proven partial sums in [-256298, 342389]); weights + 128, [group][tap][ci][4] */
@@ -1087,11 +1087,11 @@ static const uint8_t w2[576] GD_FLASH = {
     144, 155, 140, 166, 127, 117, 144, 112, 102, 198, 116, 103, 187, 129, 198, 218,
     104, 95, 110, 77, 145, 107, 173, 126, 87, 165, 150, 47, 108, 126, 165, 93,
 };
-static const int32_t b2[8] GD_FLASH = {
-    689, -3686, 547, -2295, -141, -251, -2576, -1298,
-};
-static const int8_t s2[8] GD_FLASH = {
-    7, 7, 6, 7, 7, 7, 7, 7,
+/* requantisation per output: bias + rounding (3 bytes), q, m (engine/requant.h); shifts 7, 7, 6, 7, 7, 7, 7, 7 */
+static const uint8_t rq2[8 * 5] GD_FLASH = {
+    241, 2, 0, 0, 2, 218, 241, 255, 0, 2, 67, 2, 0, 0, 4,
+    73, 247, 255, 0, 2, 179, 255, 255, 0, 2, 69, 255, 255, 0, 2,
+    48, 246, 255, 0, 2, 46, 251, 255, 0, 2,
 };
 
 /* layer 3: conv 8->4, accumulator int24 (proven partial sums in [-535999, 206295]); weights + 128, [group][tap][ci][4] */
@@ -1115,11 +1115,10 @@ static const uint8_t w3[288] GD_FLASH = {
     122, 130, 110, 29, 146, 115, 123, 90, 168, 116, 117, 149, 118, 156, 124, 61,
     113, 126, 135, 83, 140, 97, 121, 137, 83, 142, 140, 115, 121, 112, 125, 157,
 };
-static const int32_t b3[4] GD_FLASH = {
-    5144, 2576, -159, -6874,
-};
-static const int8_t s3[4] GD_FLASH = {
-    9, 8, 8, 11,
+/* requantisation per output: bias + rounding (3 bytes), q, m (engine/requant.h); shifts 9, 8, 8, 11 */
+static const uint8_t rq3[4 * 5] GD_FLASH = {
+    24, 21, 0, 1, 128, 144, 10, 0, 0, 1, 225, 255, 255, 0, 1,
+    38, 233, 255, 1, 32,
 };
 
 /* layer 4: convt2 4->1, accumulator int24 (proven partial sums in [-209610, 55084]); weights + 128, its 9 taps as channels, for the partial sums */
@@ -1128,18 +1127,16 @@ static const uint8_t w4[48] GD_FLASH = {
     4, 76, 65, 40, 88, 60, 119, 111, 158, 154, 128, 136, 133, 144, 132, 138,
     95, 128, 128, 128, 80, 128, 128, 128, 133, 128, 128, 128, 140, 128, 128, 128,
 };
-static const int32_t b4[1] GD_FLASH = {
-    4,
-};
-static const int8_t s4[1] GD_FLASH = {
-    2,
+/* requantisation per output: bias + rounding (3 bytes), q, m (engine/requant.h); shifts 2 */
+static const uint8_t rq4[1 * 5] GD_FLASH = {
+    6, 0, 0, 0, 64,
 };
 
 /* kind, storage, cin, cout, side, rows, cols, buffer and tag offsets in the arena, tables */
 const struct gd_level gd_levels[GD_NLEVELS] GD_FLASH = {
-    {GD_FC, GD_RING, 0, 8, 4, 2, 0, 5, 69, 0, 0, 0},
-    {GD_CONVT2, GD_RING, 8, 8, 8, 2, 0, 71, 199, w1, b1, s1},
-    {GD_CONVT2, GD_RING, 8, 8, 16, 3, 0, 201, 585, w2, b2, s2},
-    {GD_CONV, GD_STREAM, 8, 4, 16, 0, 0, 588, 0, w3, b3, s3},
-    {GD_CONVT2, GD_OUTPUT, 4, 1, 32, 0, 0, 0, 0, w4, b4, s4},
+    {GD_FC, GD_RING, 0, 8, 4, 2, 0, 5, 69, 0, 0},
+    {GD_CONVT2, GD_RING, 8, 8, 8, 2, 0, 71, 199, w1, rq1},
+    {GD_CONVT2, GD_RING, 8, 8, 16, 3, 0, 201, 585, w2, rq2},
+    {GD_CONV, GD_STREAM, 8, 4, 16, 0, 0, 588, 0, w3, rq3},
+    {GD_CONVT2, GD_OUTPUT, 4, 1, 32, 0, 0, 0, 0, w4, rq4},
 };

@@ -11,7 +11,7 @@
 #define GD_FC_BYTES 3          /* width of the FC's per-pip table entries (the narrowest that fits) */
 #define GD_NLEVELS 5           /* level 0 = FC ... level 4 = the face */
 #define GD_OUTPUT_PSUM 1       /* 1: the last level is scattered into partial sums */
-#define GD_PSUM_BYTES 3        /* bytes per output partial sum (PSUM) */
+#define GD_PSUM_BYTES 3        /* bytes per output partial sum (PSUM): the kernels' 24 bits */
 #define GD_ARENA_BYTES 880    /* every activation buffer, one static array */
 #define GD_MAX_GROUPS 2        /* most groups of 4 output channels of a level */
 #define GD_AT_COND 0
