@@ -21,12 +21,12 @@ from host_tools import virtual_die as vd
 from host_tools.virtual_die_build import memory_plan
 
 OPTIONS = {  # name -> extra CFLAGS (see mul8.h and dot.h)
-    "assembly kernel dot_rv32.S, quarter squares (default)": "",
-    "C kernel dot.c, quarter squares, inline": "-DGD_PORTABLE_KERNEL -DGD_MUL_INLINE",
-    "C kernel dot.c, quarter squares, out of line": "-DGD_PORTABLE_KERNEL",
-    "C kernel dot.c, shift-and-add, inline": "-DGD_PORTABLE_KERNEL -DGD_MUL_SHIFT_ADD -DGD_MUL_INLINE",
-    "C kernel dot.c, shift-and-add, out of line": "-DGD_PORTABLE_KERNEL -DGD_MUL_SHIFT_ADD",
-    "C kernel dot.c, libgcc __mulsi3 (plain `*`)": "-DGD_PORTABLE_KERNEL -DGD_MUL_LIBGCC",
+    "C kernel dot.c, shift-and-add, inline (default)": "",
+    "assembly kernel dot_rv32.S, quarter squares": "-DGD_RV32_ASM -DGD_MUL_QSQ",
+    "C kernel dot.c, quarter squares, inline": "-DGD_MUL_QSQ -DGD_MUL_INLINE",
+    "C kernel dot.c, quarter squares, out of line": "-DGD_MUL_QSQ",
+    "C kernel dot.c, shift-and-add, out of line": "-DGD_MUL_SHIFT_ADD",
+    "C kernel dot.c, libgcc __mulsi3 (plain `*`)": "-DGD_MUL_LIBGCC",
 }
 OUT = vd.ROOT / "build" / "ch32_mul"
 

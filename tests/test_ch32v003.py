@@ -58,17 +58,14 @@ def functions(path: Path) -> dict[str, str]:
 
 
 def test_decoder_macs_call_no_libgcc_multiply(elf):
-    """Every 3x3 MAC runs in dot_rv32.S's gd_dot4, a leaf (no call at all: its products are quarter-square table
-    reads); the FC's go through gd_mul_u8s8, which (if gcc kept it out of line) calls nothing either."""
+    """Every MAC runs in dot.c's gd_dot4 (its `group` loop, if gcc kept it apart) with mul8.h's shift-and-add
+    multiply inlined: those functions call no libgcc multiply or divide (the engine's per-pixel index arithmetic
+    outside them may)."""
     fns = functions(elf)
-    assert "gd_qsq" in (FW / "src" / "engine" / "dot_rv32.S").read_text()
-    calls = re.compile(r"\s(jal|jalr)\s")
-    dot4 = fns["gd_dot4"]
-    assert not calls.search(dot4.replace("jalr\tzero,0(ra)", "")) and "ret" in dot4, dot4
-    assert "gd_mul_u8s8" not in fns or not calls.search(fns["gd_mul_u8s8"].replace("jalr\tzero,0(ra)", ""))
-    # libgcc's multiply is called by the engine's per-pixel index arithmetic only, never by the MAC code
-    mul_callers = {n for n, f in fns.items() if re.search(r"<__mulsi3>", f) and n != "__mulsi3"}
-    assert not mul_callers & {"gd_dot4", "gd_mul_u8s8"}
+    mac = {n: f for n, f in fns.items() if n in ("gd_dot4", "group", "gd_mul_u8s8", "gd_mul_s8s8")}
+    assert "gd_dot4" in mac
+    libgcc = re.compile(r"<__(mul|div|udiv|mod|umod)[sd]i3>")
+    assert not [n for n, f in mac.items() if libgcc.search(f)], {n: libgcc.findall(f) for n, f in mac.items()}
 
 
 def test_sram_and_press_to_display(elf):
@@ -143,20 +140,28 @@ def test_flash_and_profile_tools_account_for_the_image(elf, capsys):
     flash = Elf.load(elf).flash_bytes
     assert 0 <= flash - placed < 64 and sum(d["code"] + d["data"] for d in rows.values()) == placed
     assert rows["src/model/decoder_model.c"]["code"] == 0 and rows["src/hal_ch32v003.c"]["code"] > 0
-    assert rows["src/engine/dot_rv32.S"]["code"] > 0 and rows["src/engine/mul8_qsq.c"]["data"] == 1024
+    assert rows["src/engine/dot.c"]["code"] > 0  # the portable kernel: dot_rv32.S and its table only with GD_RV32_ASM
     assert ch32_profile.main(["--top", "3"]) == 0
     out = capsys.readouterr().out
     assert "| `gd_dot4` |" in out
 
 
-def test_dot_rv32_kernel_matches_numpy(elf):
+@pytest.fixture(scope="module")
+def asm_elf() -> Path:
+    """An image built with -DGD_RV32_ASM (the kernel and its 1 KB table: over 16 KB today, so linked for 20 KB)."""
+    r = make("ch32v003", "RV_EXTRA=-DGD_RV32_ASM", "RV_OUT=build/rv32asm", "RV_FLASH=20K")
+    assert r.returncode == 0, r.stderr
+    return FW / "build" / "rv32asm" / "ch32v003" / "firmware.elf"
+
+
+def test_dot_rv32_kernel_matches_numpy(asm_elf):
     """dot_rv32.S's gd_dot4, called on Unicorn's RV32 CPU straight from the image, against numpy on random tap lists
     (extreme bytes, many zero activations, odd cin, 1-3 groups): the quarter-square products are exact."""
     from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV32, Uc
     from unicorn import riscv_const as rv
 
     from host_tools.ch32_sim import RAM, Elf
-    e = Elf.load(elf)
+    e = Elf.load(asm_elf)
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
     uc.mem_map(0, 64 * 1024)
     uc.mem_map(RAM, 64 * 1024)  # inputs larger than the chip's 2 KB are fine here: only the kernel runs

@@ -7,14 +7,24 @@
 #include "engine/mul8.h"
 #include "flash.h"
 
+/* a * b for an index (b = cin <= 63): shifts and adds, so a chip without a multiplier calls no libgcc routine */
+static __attribute__((noinline)) uint16_t index_times(uint16_t a, uint8_t b)
+{
+    uint16_t r = 0;
+    for (; b; b >>= 1, a = (uint16_t)(a << 1))
+        if (b & 1u)
+            r = (uint16_t)(r + a);
+    return r;
+}
+
 static void group(int32_t acc[4], const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin,
                   const uint8_t *w)
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     uint8_t t, i;
     for (t = 0; t < n; t++) {
-        const uint8_t *a = base + (uint16_t)taps[2 * t] * cin;
-        const uint8_t *wt = w + (uint16_t)taps[2 * t + 1] * cin * 4u;
+        const uint8_t *a = base + index_times(taps[2 * t], cin);
+        const uint8_t *wt = w + (uint16_t)(index_times(taps[2 * t + 1], cin) << 2);
         for (i = 0; i < cin; i++, wt += 4) {
             uint8_t v = a[i];
             if (v == 0) /* ReLU zeros are common: skip their 4 products */
