@@ -20,7 +20,7 @@ from pathlib import Path
 from export.export_decoder import export
 from gendie import budgets, golden, intmodel as Q
 from gendie.cli import Parser, run
-from gendie.fileio import write_text
+from gendie.fileio import write_doc_block
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "firmware" / "src"
@@ -145,13 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(r)
     print(text)
     if a.write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        old = doc.read_text() if doc.exists() else ""
-        start, end = "<!-- bench_decoder:start -->", "<!-- bench_decoder:end -->"
-        block = f"{start}\n{text}\n{end}"
-        new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, old, flags=re.S) \
-            if start in old else old + "\n" + block + "\n"
-        write_text(doc, new)
+        write_doc_block(ROOT / "docs" / "benchmarks.md", "bench_decoder", text)
     return 0
 
 

@@ -103,3 +103,19 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> None:
         fig.savefig(f, format="png", dpi=dpi)
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+def write_doc_block(path: str | os.PathLike, name: str, body: str) -> str:
+    """Put `body` between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown doc, replacing what stood there
+    (or appending the block), atomically: how the benchmark tools keep their tables in docs/. Returns the block."""
+    import re
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body}\n{end}"
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    write_text(path, text)
+    return block

@@ -11,13 +11,13 @@ time the firmware configured (CKCFGR), so press -> display includes it; all cycl
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from gendie.device import board, check_faces
+from gendie.fileio import write_doc_block
 from host_tools import frame_protocol as fp
 from host_tools import virtual_die_build as vdb, virtual_die_report as vdr, virtual_die_sim as vds
 from host_tools.ch32_sim import RAM, RAM_SIZE, Ch32, Elf, SimCrash
@@ -29,13 +29,9 @@ DOC = vdb.ROOT / "docs" / "ch32v003.md"
 
 def print_and_write(name: str, body: str, write: bool) -> None:
     """Print a figures block; with write, replace the block between docs/ch32v003.md's `<!-- name:start/end -->`."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body}\n{end}"
-    print(block)
+    print(f"<!-- {name}:start -->\n{body}\n<!-- {name}:end -->")
     if write:
-        text = DOC.read_text()
-        DOC.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-                       if start in text else text.rstrip("\n") + "\n\n" + block + "\n")
+        write_doc_block(DOC, name, body)
 
 
 def simulate(elf: Path, script: vds.Script, display: bool = True, seed: int = 0) -> vds.SimResult:

@@ -4,14 +4,13 @@ Board facts (clock, I2C rate) come from hardware/pinmap.json through gendie.devi
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
 from gendie import budgets
 from gendie.device import board
-from gendie.fileio import write_text
+from gendie.fileio import write_doc_block
 from host_tools.virtual_die_build import DIE_COL, DIE_W, ROOT, macs_per_face, memory_plan
 from host_tools.virtual_die_sim import SimResult
 
@@ -174,10 +173,6 @@ def tumble_rows(t: dict | None) -> list[str]:
 
 
 def write_benchmarks(block: str) -> None:
-    """Replace the marked firmware block of docs/benchmarks.md (or append it)."""
-    text = BENCH_DOC.read_text()
-    if BENCH_START in text:
-        text = re.sub(re.escape(BENCH_START) + ".*?" + re.escape(BENCH_END), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    write_text(BENCH_DOC, text)
+    """Replace the marked firmware block of docs/benchmarks.md (or append it); `block` carries its markers."""
+    body = block.removeprefix(BENCH_START + "\n").removesuffix("\n" + BENCH_END)
+    write_doc_block(BENCH_DOC, "virtual_die", body)
