@@ -216,6 +216,14 @@ def test_fuzz_option_values(script, data, files, monkeypatch):
     assert_refused(proc, before, snapshot(files["dir"]))
 
 
+def _sigint_default():
+    """In the child, before exec: SIGINT back to its default. A shell without job control starts background jobs
+    with SIGINT ignored, and Python installs its KeyboardInterrupt handler only where SIGINT is not ignored: the
+    Ctrl-C tests would then time out (as `pytest &` from a script did) though a user's Ctrl-C works."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_sweep_at_once(tmp_path):
     """SIGINT while configs train: exit 130 long before the 24 configs could train (communicate's bound), one line,
     no traceback, no half-written csv."""
@@ -226,7 +234,7 @@ def test_ctrl_c_stops_the_sweep_at_once(tmp_path):
     out = tmp_path / "sweep"
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "sweep.py"), "--quick", "--workers", "2",
                              "--epochs", "50", "--count", "256", "--batch", "32", "--eval-count", "6", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_default)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not out.exists() and proc.poll() is None:
         time.sleep(0.1)  # the run folder appears once the arguments are checked and the pool starts
@@ -245,7 +253,7 @@ def test_ctrl_c_while_a_script_still_imports_torch(tmp_path):
     import sys
     import time
     proc = subprocess.Popen([sys.executable, str(ROOT / "training" / "train_cvae.py"), "--out", str(tmp_path / "r")],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_default)
     time.sleep(0.6)  # past interpreter start-up, inside the imports
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
@@ -263,7 +271,8 @@ def test_the_web_server_serves_on_loopback_and_stops_on_ctrl_c(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen([sys.executable, str(ROOT / "host_tools" / "serve_web.py"), "--port", str(port), "--dir",
-                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
     try:
         assert proc.stdout.readline().strip().endswith(f"http://127.0.0.1:{port}/   (Ctrl-C stops the server)")
         body = None
