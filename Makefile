@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml .ci/bootstrap
 setup: $(STAMP)
 
 test: $(STAMP) test-deps
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --dist loadfile tests
 
 # The web tests' npm packages, like the venv; without npm they skip (one line says why).
 test-deps:

@@ -13,6 +13,7 @@ import numpy as np
 
 from gendie import golden
 from gendie.device import check_faces
+from gendie.fileio import build_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "host_c"
@@ -46,9 +47,10 @@ def build_host_c(model_dir: str | Path, sanitize: bool = False, count_macs: bool
     flags = CFLAGS + (SANITIZE if sanitize else []) + (["-DGD_COUNT_MACS"] if count_macs else [])
     key = hashlib.sha256(repr((str(model_dir), str(src_dir), flags, srcs)).encode()).hexdigest()[:16]
     out = BUILD / key
-    r = subprocess.run(["make", "-s", "-f", str(HOST_MK), f"OUT={out}", "EXE=decoder_host",
-                        f"SRCS={' '.join(map(str, srcs))}", f"CFLAGS={' '.join(flags)}",
-                        f"INCS=-I{src_dir} -I{model_dir}"], capture_output=True, text=True)
+    with build_lock(out):
+        r = subprocess.run(["make", "-s", "-f", str(HOST_MK), f"OUT={out}", "EXE=decoder_host",
+                            f"SRCS={' '.join(map(str, srcs))}", f"CFLAGS={' '.join(flags)}",
+                            f"INCS=-I{src_dir} -I{model_dir}"], capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError(f"host C build failed:\n{r.stderr}")
     return out / "decoder_host"
@@ -72,8 +74,9 @@ def exported_model(ckpt: str | Path, granularity: str = "channel") -> Path:
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
     model_dir = ROOT / "build" / "models" / h.hexdigest()[:16]
-    if not (model_dir / "decoder_model.c").exists():
-        export(ckpt, model_dir, granularity, verbose=False)
+    with build_lock(model_dir):
+        if not (model_dir / "decoder_model.c").exists():
+            export(ckpt, model_dir, granularity, verbose=False)
     return model_dir
 
 

@@ -55,6 +55,22 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
+@contextlib.contextmanager
+def build_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """`with build_lock(d):` holds an exclusive lock on build folder d (its `.lock` file) while building into it:
+    two processes building the same outputs at once (two terminals, the test suite's parallel workers) take turns
+    instead of interleaving half-written objects; the second finds the work done. Released if the holder dies."""
+    import fcntl  # POSIX, like every toolchain this project drives
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_write(path) as f:
         f.write(data)

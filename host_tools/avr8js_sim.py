@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from gendie.fileio import build_lock
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "host_tools" / "web"
 SIM = ROOT / "build" / "web" / "sim-node.mjs"
@@ -33,7 +35,8 @@ def build() -> Path:
     why = missing()
     if why:
         raise RuntimeError(why)
-    p = subprocess.run(["node", str(WEB / "build.mjs"), "--node-only"], capture_output=True, text=True, cwd=ROOT)
+    with build_lock(SIM.parent):
+        p = subprocess.run(["node", str(WEB / "build.mjs"), "--node-only"], capture_output=True, text=True, cwd=ROOT)
     if p.returncode:
         raise RuntimeError(f"host_tools/web/build.mjs failed: {(p.stderr.strip().splitlines() or ['?'])[-1]}")
     return SIM

@@ -16,6 +16,7 @@ import numpy as np
 
 from gendie.budgets import CH32_FLASH_BYTES
 from gendie.cli import Parser, run
+from gendie.fileio import build_lock
 from host_tools import ch32_die, ch32_profile
 from host_tools import virtual_die as vd
 from host_tools.virtual_die_build import memory_plan
@@ -35,8 +36,9 @@ def measure(name: str, flags: str, pips: int = 3, code: int = 77) -> dict:
     out = OUT / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     sizes = {}
     for variant in ("ch32v003", "ch32v003-test"):  # 64K region: an option that does not fit is still measured
-        r = subprocess.run(["make", "-s", "-C", str(vd.FIRMWARE), variant, "RV_FLASH=64K", f"RV_OUT={out}",
-                            f"RV_EXTRA={flags}"], capture_output=True, text=True)
+        with build_lock(out):
+            r = subprocess.run(["make", "-s", "-C", str(vd.FIRMWARE), variant, "RV_FLASH=64K", f"RV_OUT={out}",
+                                f"RV_EXTRA={flags}"], capture_output=True, text=True)
         if r.returncode:
             raise ValueError(f"{name}: build failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
         sizes[variant] = int(re.search(r"Flash: (\d+)", r.stdout).group(1))

@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from gendie.fileio import build_lock
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
 HARNESS_MAKEFILE = Path(__file__).with_name("virtual_die_harness.mk")
@@ -42,14 +44,16 @@ def firmware_define(header: str, name: str) -> int:
 def build_harness() -> Path:
     """The simavr harness (make: rebuilt whenever its source or any header it includes changes)."""
     exe = BUILD / "harness"
-    run_tool(["make", "-s", "-C", str(ROOT), "-f", str(HARNESS_MAKEFILE.relative_to(ROOT)), f"OUT={BUILD}"],
-             "building the simavr harness (needs libsimavr-dev)")
+    with build_lock(BUILD):
+        run_tool(["make", "-s", "-C", str(ROOT), "-f", str(HARNESS_MAKEFILE.relative_to(ROOT)), f"OUT={BUILD}"],
+                 "building the simavr harness (needs libsimavr-dev)")
     return exe
 
 
 def build_firmware(variant: str = "nano") -> Path:
     """`make -C firmware <variant>`; returns the ELF path."""
-    run_tool(["make", "-s", "-C", str(FIRMWARE), variant], f"make -C firmware {variant}")
+    with build_lock(FIRMWARE / "build"):
+        run_tool(["make", "-s", "-C", str(FIRMWARE), variant], f"make -C firmware {variant}")
     return FIRMWARE / "build" / variant / "firmware.elf"
 
 

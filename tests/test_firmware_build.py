@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from gendie.fileio import build_lock
+
 ROOT = Path(__file__).resolve().parents[1]
 FW = ROOT / "firmware"
 FLASH_BUDGET = 20 * 1024
@@ -21,7 +23,8 @@ HAS_DECODER = any((FW / "src" / "model").glob("*.c"))
 
 
 def make(*targets: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-s", "-C", str(FW), *targets], capture_output=True, text=True)
+    with build_lock(FW / "build"):  # the suite's parallel workers build the same variants
+        return subprocess.run(["make", "-s", "-C", str(FW), *targets], capture_output=True, text=True)
 
 
 def avr_size(elf: Path) -> dict[str, int]:

@@ -20,6 +20,7 @@ from conftest import ROOT, run_script
 from fixtures import make_checkpoint
 from gendie.arch import DecoderConfig
 from gendie.fileio import save_npz
+from tests.test_firmware_build import make
 
 
 def snapshot(*roots: Path) -> dict[str, str]:
@@ -64,7 +65,7 @@ def files(tmp_path_factory, request) -> dict[str, Path]:
     busy.listen()
     request.addfinalizer(busy.close)
     elf = ROOT / "firmware" / "build" / "nano" / "firmware.elf"
-    subprocess.run(["make", "-s", "-C", str(ROOT / "firmware"), "nano"], check=True, capture_output=True)
+    assert make("nano").returncode == 0
     subprocess.run(["avr-strip", "-o", str(d / "stripped.elf"), str(elf)], check=True)
     return {p.name: p for p in d.iterdir()} | {"dir": d, "busy_port": busy.getsockname()[1]}
 

@@ -23,6 +23,7 @@ import pytest
 
 from dataset.pipcount import count_pips
 from gendie import golden, intmodel
+from gendie.fileio import build_lock
 from host_tools import avr8js_sim as web
 from host_tools import frame_protocol as fp
 from host_tools import virtual_die as vd
@@ -166,8 +167,9 @@ def page_url(tmp_path_factory):
         pytest.skip("no generated decoder in firmware/src/model yet")
     dist = tmp_path_factory.mktemp("dist")
     hex_path = vd.build_firmware("nano").with_suffix(".hex")
-    subprocess.run(["node", str(web.WEB / "build.mjs"), "--hex", str(hex_path), "--out", str(dist)], check=True,
-                   cwd=ROOT, capture_output=True)
+    with build_lock(web.SIM.parent):  # build.mjs also writes the node runner
+        subprocess.run(["node", str(web.WEB / "build.mjs"), "--hex", str(hex_path), "--out", str(dist)], check=True,
+                       cwd=ROOT, capture_output=True)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
