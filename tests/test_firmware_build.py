@@ -136,14 +136,22 @@ def test_deep_sleep_turns_the_brown_out_detector_off_in_time():
 
 
 def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, capsys):
-    """firmware/src/model_id.h (the BOOT frame's model name, mode, hash) is generated from firmware/src/model/."""
+    """model_id.h in every model folder (the BOOT frame's model name, mode, hash; GD_COND_LATENT) is generated from
+    that folder's export, so the mode is the checkpoint's."""
     if not HAS_DECODER:
         pytest.skip("no decoder generated yet")
     from host_tools import gen_model_id as g
     assert g.main(["--check"]) == 0, "stale: run python host_tools/gen_model_id.py"
-    plan = json.loads((FW / "src" / "model" / "memory_plan.json").read_text())
-    assert f'#define GD_MODEL_NAME "{plan["model"]}"' in g.HEADER.read_text()
-    monkeypatch.setattr(g, "HEADER", tmp_path / "model_id.h")
+    for d in g.model_dirs():
+        plan = json.loads((d / "memory_plan.json").read_text())
+        text = (d / g.HEADER).read_text()
+        assert f'#define GD_MODEL_NAME "{plan["model"]}"' in text
+        assert f"#define GD_COND_LATENT {int(plan['config']['mode'] == 'vae')} " in text
+    copy = tmp_path / "src" / "model_x"
+    copy.mkdir(parents=True)
+    for f in ("memory_plan.json", "qmodel.json"):
+        shutil.copy(FW / "src" / "model" / f, copy / f)
+    monkeypatch.setattr(g, "SRC", tmp_path / "src")
     assert g.main(["--check"]) == 1 and "stale" in capsys.readouterr().err
     assert g.main([]) == 0 and g.main(["--check"]) == 0
     with pytest.raises(ValueError, match="no exported decoder"):
