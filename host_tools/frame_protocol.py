@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from gendie.device import board
+from gendie.device import board, code_to_degrees
 
 MAGIC = b"\xD1\xCE"  # D1 CE is never valid UTF-8 (two lead bytes), so LOG text cannot contain it
 VERSION = 1
@@ -124,6 +124,13 @@ def roll_payload(pips: int, angle_code: int, roll: int, cycles: int, flags: int 
     if not (0 <= roll < 2**32 and 0 <= cycles < 2**32):
         raise ValueError("roll and cycles must be u32")
     return _pack(ROLL_FIELDS, dict(pips=pips, angle_code=angle_code, flags=flags, roll=roll, cycles=cycles))
+
+
+def code_text(roll: dict) -> str:
+    """A decoded ROLL's code byte as people read it: "latent code N" (flag LATENT) or "angle code N (D deg)"."""
+    if roll.get("latent_code") is not None:
+        return f"latent code {roll['latent_code']}"
+    return f"angle code {roll['angle_code']} ({float(code_to_degrees(roll['angle_code'])):.1f} deg)"
 
 
 def face_payload(roll: int, pixels: bytes) -> bytes:

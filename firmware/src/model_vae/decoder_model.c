@@ -1202,10 +1202,10 @@ static const uint8_t rq5[1 * 5] GD_FLASH = {
 
 /* kind, storage, cin, cout, side, rows, cols, buffer and tag offsets in the arena, tables */
 const struct gd_level gd_levels[GD_NLEVELS] GD_FLASH = {
-    {GD_FC, GD_SCRATCH, 0, 8, 4, 0, 0, 0, 0, 0, 0},
-    {GD_CONVT2, GD_WINDOW, 8, 8, 8, 2, 2, 37, 69, w1, rq1},
-    {GD_CONVT2, GD_RING, 8, 8, 16, 3, 0, 77, 461, w2, rq2},
-    {GD_CONV, GD_RING, 8, 8, 16, 2, 0, 464, 720, w3, rq3},
-    {GD_CONVT2, GD_STREAM, 8, 8, 32, 0, 0, 722, 0, w4, rq4},
+    {GD_FC, GD_RING, 0, 8, 4, 2, 0, 5, 69, 0, 0},
+    {GD_CONVT2, GD_WINDOW, 8, 8, 8, 3, 2, 71, 119, w1, rq1},
+    {GD_CONVT2, GD_WINDOW, 8, 8, 16, 3, 3, 131, 203, w2, rq2},
+    {GD_CONV, GD_RING, 8, 8, 16, 2, 0, 221, 477, w3, rq3},
+    {GD_CONVT2, GD_STREAM, 8, 8, 32, 0, 0, 479, 0, w4, rq4},
     {GD_CONV, GD_OUTPUT, 8, 1, 32, 0, 0, 0, 0, w5, rq5},
 };
