@@ -30,8 +30,9 @@ def firmware_model(ckpt: Path) -> str:
     dirs = model_dirs()
     if not dirs:
         raise ValueError(f"{vdb.model_dir()}: no generated decoder (run: python export/export_decoder.py)")
-    for d in dirs:
-        ref = exported_model(ckpt, json.loads((d / "memory_plan.json").read_text())["granularity"])
+    for d in dirs:  # exported with the folder's options: the same model and the same plan
+        plan = json.loads((d / "memory_plan.json").read_text())
+        ref = exported_model(ckpt, plan["granularity"], plan["ram"]["budget"])
         if all((ref / f).read_bytes() == (d / f).read_bytes() for f in GENERATED):
             return vdb.model_name(d)
     raise ValueError(f"no firmware/src/model*/ folder was exported from {ckpt} (run: python export/export_decoder.py "

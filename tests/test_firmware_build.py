@@ -35,15 +35,35 @@ def make_config() -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.stdout.splitlines())
 
 
+HAS_VAE = any((FW / "src" / "model_vae").glob("*.c"))
+
+
 @pytest.mark.parametrize("variant", ["nano-testpattern",
                                      pytest.param("nano", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
-                                     pytest.param("uno", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet"))])
+                                     pytest.param("uno", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
+                                     pytest.param("nano MODEL=vae", marks=pytest.mark.skipif(
+                                         not HAS_VAE, reason="no VAE decoder in src/model_vae"))])
 def test_builds_with_werror_within_flash_budget(variant):
-    r = make(variant)
+    """Every build, the VAE-mode one (make nano MODEL=vae -> build/nano-vae/) included. Its SRAM (static + peak
+    stack) is measured in simavr: tests/test_virtual_die.py."""
+    r = make(*variant.split())
     assert r.returncode == 0, r.stderr
     assert "-Werror" in make_config()["CFLAGS"]
-    s = avr_size(FW / "build" / variant / "firmware.elf")
+    target, _, model = variant.partition(" MODEL=")
+    s = avr_size(FW / "build" / (f"{target}-{model}" if model else target) / "firmware.elf")
     assert s[".text"] + s.get(".data", 0) <= FLASH_BUDGET
+
+
+def test_model_option_keeps_its_own_build_and_refuses_unknown_models():
+    """MODEL=vae compiles src/model_vae/ instead of src/model/ (never both), and an unknown MODEL is an error, not
+    the default model under another name."""
+    out = make("-n", "nano", "MODEL=vae", "-B")
+    assert out.returncode == 0, out.stderr
+    cc = [l for l in out.stdout.splitlines() if l.startswith("avr-gcc")]
+    assert len(cc) == 1 and "src/model_vae/decoder_model.c" in cc[0] and "src/model/" not in cc[0]
+    assert "-Isrc/model_vae" in cc[0] and "-o build/nano-vae/firmware.elf" in cc[0]
+    bad = make("nano", "MODEL=nosuch")
+    assert bad.returncode != 0 and "MODEL=nosuch" in bad.stderr and "export_decoder.py" in bad.stderr
 
 
 @pytest.mark.skipif(HAS_DECODER, reason="the decoder exists")
