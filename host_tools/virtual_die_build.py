@@ -57,9 +57,10 @@ def model_name(folder: Path) -> str:
 
 
 def build_firmware(variant: str = "nano", model: str = "") -> Path:
-    """`make -C firmware <variant> [MODEL=<model>]`; returns the ELF path (build/<variant>[-<model>]/)."""
-    args = [variant] + ([f"MODEL={model}"] if model else [])
-    run_tool(["make", "-s", "-C", str(FIRMWARE), *args], "make -C firmware " + " ".join(args))
+    """`make -C firmware <variant> [MODEL=<model>]`; returns the ELF path (build/<variant>[-<model>]/). MODEL is
+    always passed, empty for the default, so a MODEL in the environment cannot build another model than asked."""
+    run_tool(["make", "-s", "-C", str(FIRMWARE), variant, f"MODEL={model}"],
+             f"make -C firmware {variant}" + (f" MODEL={model}" if model else ""))
     return FIRMWARE / "build" / (f"{variant}-{model}" if model else variant) / "firmware.elf"
 
 

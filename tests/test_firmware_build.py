@@ -29,8 +29,8 @@ def avr_size(elf: Path) -> dict[str, int]:
     return {p[0]: int(p[1]) for p in (l.split() for l in out.splitlines()) if len(p) >= 2 and p[1].isdigit()}
 
 
-def make_config() -> dict[str, str]:
-    out = make("print-config")
+def make_config(*args: str) -> dict[str, str]:
+    out = make("print-config", *args)
     assert out.returncode == 0, out.stderr
     return dict(line.split("=", 1) for line in out.stdout.splitlines())
 
@@ -103,9 +103,11 @@ def src_filter(patterns) -> list[str]:
 
 
 def test_platformio_ini_matches_makefile():
-    ini, mk = pio_config(), make_config()
+    ini = pio_config()
     assert ini["platformio"]["default_envs"] == ["nano"]
-    for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno")):
+    for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno"),
+                       ("nano_vae", "nanoatmega328new")):
+        mk = make_config("MODEL=vae") if env == "nano_vae" else make_config()  # the VAE env: make ... MODEL=vae
         e = ini[f"env:{env}"]
         assert e["board"] == board and e["platform"] == "atmelavr" and e["upload_protocol"] == "arduino"
         assert "framework" not in e
