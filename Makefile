@@ -10,7 +10,7 @@ help:
 	@echo "make test         - set up, then run the test suite"
 	@echo "make setup        - install Debian toolchains (as root) and .venv (torch first)"
 	@echo "make firmware     - build firmware/build/nano/firmware.elf with Debian's avr-gcc"
-	@echo "make virtual-die  - press the simulated die (simavr): it tumbles; PNG + GIF in build/"
+	@echo "make virtual-die  - press the simulated die (simavr): it tumbles; PNG + GIF in build/ (MODEL=vae: VAE mode)"
 	@echo "make web          - the die in the browser (avr8js) on http://127.0.0.1:8000/ (PORT=8123 to change)"
 	@echo "make web-dist     - the static page in host_tools/web/dist/, for any static web host"
 	@echo "make hardware     - regenerate pins.h, schematic and wiring diagram from hardware/pinmap.json"
@@ -50,7 +50,8 @@ firmware: $(STAMP)
 
 # A new press timing each run, so each demo rolls its own number (tests use fixed seeds).
 virtual-die: $(STAMP)
-	$(PY) host_tools/virtual_die.py --presses 1 --seed $$(date +%s) --png build/virtual_die.png --gif build/virtual_die.gif
+	$(PY) host_tools/virtual_die.py --presses 1 --seed $$(date +%s) --png build/virtual_die.png --gif build/virtual_die.gif \
+	    $(if $(MODEL),--model $(MODEL))
 
 hardware: $(STAMP)
 	$(PY) hardware/make_hardware.py

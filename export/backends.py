@@ -66,17 +66,18 @@ def run_host_c(exe: Path, pips, codes, macs: bool = False) -> tuple[np.ndarray, 
     return np.frombuffer(r.stdout, dtype=np.uint8).reshape(len(pips), 32, 32), r.stderr.decode()
 
 
-def exported_model(ckpt: str | Path, granularity: str = "channel") -> Path:
-    """`ckpt` exported into build/models/, cached by the checkpoint and the exporter's own sources (a changed
-    generator must not serve a stale export)."""
-    from export.export_decoder import export
-    h = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode())
+def exported_model(ckpt: str | Path, granularity: str = "channel", budget: int | None = None) -> Path:
+    """`ckpt` exported into build/models/ (activation RAM budget: the exporter's default unless given), cached by the
+    checkpoint, the options and the exporter's own sources (a changed generator must not serve a stale export)."""
+    from export.export_decoder import BUDGET, export
+    budget = BUDGET if budget is None else budget
+    h = hashlib.sha256(Path(ckpt).read_bytes() + granularity.encode() + (b"" if budget == BUDGET else b"%d" % budget))
     for src in sorted(Path(__file__).parent.glob("*.py")):
         h.update(src.read_bytes())
     model_dir = ROOT / "build" / "models" / h.hexdigest()[:16]
     with build_lock(model_dir):
         if not (model_dir / "decoder_model.c").exists():
-            export(ckpt, model_dir, granularity, verbose=False)
+            export(ckpt, model_dir, granularity, budget, verbose=False)
     return model_dir
 
 

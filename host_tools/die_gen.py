@@ -3,7 +3,9 @@
     python host_tools/die_gen.py --backend float --count 600 --seed 0 --out faces.npz
 
 The same --seed gives the same (pips, angle) list for every backend. Output .npz: images uint8 (N,32,32), labels
-(pips 1..6), angles (degrees, float32) and codes (the device's angle byte). --pips / --angle pin one face.
+(pips 1..6), angles (degrees, float32) and codes (the device's code byte: the angle, or for a VAE checkpoint
+(mode vae) the latent code, whose "angle" is then only the byte in degrees). --pips / --angle pin one face.
+--backend simavr / ch32v003 run the firmware build whose committed export (firmware/src/model*/) is the checkpoint's.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from gendie.device import board
+from gendie.device import board, code_to_degrees
 
 MAGIC = b"\xD1\xCE"  # D1 CE is never valid UTF-8 (two lead bytes), so LOG text cannot contain it
 VERSION = 1
@@ -47,6 +47,8 @@ ROLL_LEN = 11
 ROLL_FLAG_FORCED = 0x01  # pips were forced with the `p<n>` command: excluded from the fairness tally
 ROLL_FLAG_TUMBLE = 0x02  # a face of the tumble before the landed roll (dumped after `d1`): never tallied; its
                          # `cycles` count from the press to the start of this face, and its FACE frame follows it
+ROLL_FLAG_LATENT = 0x04  # the code byte (field angle_code) is a latent code, not an angle: a VAE-mode build (BOOT
+                         # mode vae) samples it from the prior at every roll. Set on every ROLL of such a build.
 FACE_W = 32
 FACE_H = 32
 FACE_FIELDS = [("roll", 0, "u32"), ("pixels", 4, "u8[1024]")]
@@ -124,6 +126,13 @@ def roll_payload(pips: int, angle_code: int, roll: int, cycles: int, flags: int 
     return _pack(ROLL_FIELDS, dict(pips=pips, angle_code=angle_code, flags=flags, roll=roll, cycles=cycles))
 
 
+def code_text(roll: dict) -> str:
+    """A decoded ROLL's code byte as people read it: "latent code N" (flag LATENT) or "angle code N (D deg)"."""
+    if roll.get("latent_code") is not None:
+        return f"latent code {roll['latent_code']}"
+    return f"angle code {roll['angle_code']} ({float(code_to_degrees(roll['angle_code'])):.1f} deg)"
+
+
 def face_payload(roll: int, pixels: bytes) -> bytes:
     if len(pixels) != FACE_W * FACE_H:
         raise ValueError(f"a face is {FACE_W * FACE_H} bytes, got {len(pixels)}")
@@ -177,6 +186,14 @@ class Frame:
                 raise ValueError(f"ROLL pips out of range: {v['pips']}")
             v["forced"] = bool(v["flags"] & ROLL_FLAG_FORCED)
             v["tumble"] = bool(v["flags"] & ROLL_FLAG_TUMBLE)
+            # The code byte says one of two things: the die's angle, or (flag LATENT) a latent code. "code" is the
+            # byte either way; "angle_code" / "latent_code" name it, the other one is None.
+            v["latent"] = bool(v["flags"] & ROLL_FLAG_LATENT)
+            v["code"] = v["angle_code"]
+            if v["latent"]:
+                v["latent_code"], v["angle_code"] = v["angle_code"], None
+            else:
+                v["latent_code"] = None
             return v
         if name == "FACE":
             if len(p) < FACE_LEN:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable, TextIO
 
-from gendie.device import board, code_to_degrees
+from gendie.device import board
 from host_tools import frame_protocol as fp
 from host_tools.fairness import Tally
 from host_tools.viewer_display import FaceDisplay
@@ -20,7 +20,8 @@ PENDING = 8  # unpaired ROLL or FACE frames kept while waiting for their partner
 
 def frame_json(frame: fp.Frame, fields: dict) -> dict:
     """Arrival-independent description of a valid frame (a fixed set of keys, null when not applicable)."""
-    obj = {k: fields.get(k) for k in ("pips", "angle_code", "roll", "cycles", "forced", "text", "page", "col")}
+    obj = {k: fields.get(k) for k in ("pips", "angle_code", "latent_code", "roll", "cycles", "forced", "text", "page",
+                                      "col")}
     obj.update(type=frame.type_name, type_code=frame.type, version=frame.version, seq=frame.seq,
                len=len(frame.payload), sha256=frame.sha256())
     return obj
@@ -106,9 +107,8 @@ class Viewer:
         if not f["forced"] and not f["tumble"]:  # only landed, unforced rolls count for fairness
             self.tally.add(f["pips"])
         if not self.json_lines:
-            deg = float(code_to_degrees(f["angle_code"]))
             ms = f["cycles"] * 1000 / self.cpu_hz
-            print(f"roll #{f['roll']}: pips {f['pips']}  angle {f['angle_code']} ({deg:.1f} deg)  "
+            print(f"roll #{f['roll']}: pips {f['pips']}  {fp.code_text(f)}  "
                   f"generation {f['cycles']} cycles ({ms:.1f} ms)  seq {frame.seq}"
                   f"{'  [forced, not tallied]' if f['forced'] else ''}"
                   f"{'  [tumble face, not tallied]' if f['tumble'] else ''}", file=self.out)

@@ -6,10 +6,12 @@ examples:
   python host_tools/virtual_die.py --presses 6 --no-tumble --png screen.png
   python host_tools/virtual_die.py --test-pattern --json   # TEST build: decoder replaced by a drawn die
   python host_tools/virtual_die.py --pips 3 --no-display   # force pips over the UART, no display attached
+  python host_tools/virtual_die.py --model vae --png vae.png   # the VAE-mode die: each roll samples the latent
   python host_tools/virtual_die.py --presses 60 --seed 3 --write-benchmarks   # figures -> docs/benchmarks.md
 Builds the firmware first (make -C firmware, a no-op when up to date). A press tumbles: generated faces spin
 and slow down, then the rolled face lands; in a terminal the roll is replayed at simulated speed. --no-tumble
-rolls with the `n` command instead (same roll, no tumble). Reports per roll: pips, angle code,
+rolls with the `n` command instead (same roll, no tumble). --model NAME runs the build of the export in
+firmware/src/model_NAME/ (make -C firmware nano MODEL=NAME). Reports per roll: pips, angle or latent code,
 decoder_run cycles (row sink included) and cycles per MAC, cycles from the press to the last display byte, I2C
 bytes (and their bus time at 400 kHz); for the run: flash, SRAM static + peak stack (stack painted with a canary
 at reset). simavr 1.6 already stalls ~9 us per I2C byte, so adding the full bus time counts those twice: the
@@ -27,8 +29,11 @@ import time
 
 from gendie.cli import Parser, fail, positive_int, run, seed_int
 # The names other tools and tests use: one import for the whole virtual die.
+from host_tools import frame_protocol as fp
+from host_tools.gen_model_id import model_dirs
 from host_tools.virtual_die_build import (FIRMWARE, ROOT, VirtualDieError, build_firmware,  # noqa: F401
-                                          build_harness, elf_memory, firmware_define, macs_per_face)
+                                          build_harness, elf_memory, firmware_define, macs_per_face, model_dir,
+                                          model_name)
 from host_tools.virtual_die_report import (BENCH_DOC, DIE_COL, animation, benchmark_block,  # noqa: F401
                                            build_report, die_region, dither, downsample, render_terminal,
                                            roll_metrics, save_gif, save_png, tumble_metrics, write_benchmarks)
@@ -52,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--elf", type=Path, help="firmware to run (default: build it with make -C firmware)")
     ap.add_argument("--test-pattern", action="store_true",
                     help="TEST build: the decoder replaced by a drawn die (make -C firmware nano-testpattern)")
+    ap.add_argument("--model", default="", choices=sorted(filter(None, map(model_name, model_dirs()))),
+                    help="run the build of firmware/src/model_MODEL/ (vae: the VAE-mode die) instead of the default")
     ap.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus")
     ap.add_argument("--seed", type=seed_int, default=0, help="seed of the simulated press timing")
     ap.add_argument("--board", choices=("nano", "ch32v003"), default="nano",
@@ -68,9 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for opt, path in (("--png", a.png), ("--gif", a.gif)):
         if path is not None and path.parent.exists() and not path.parent.is_dir():
             ap.error(f"{opt} {path}: {path.parent} is not a directory")
-    if a.write_benchmarks and (a.test_pattern or a.elf or a.pips or a.no_display or a.no_tumble or a.dump_tumble):
+    if a.write_benchmarks and (a.test_pattern or a.elf or a.pips or a.no_display or a.no_tumble or a.dump_tumble
+                               or a.model):
         ap.error("--write-benchmarks measures the default build: no --test-pattern, --elf, --pips, --no-display, "
-                 "--no-tumble or --dump-tumble")
+                 "--no-tumble, --dump-tumble or --model")
+    if a.model and (a.test_pattern or a.elf):
+        ap.error("--model picks the build to run: drop --test-pattern and --elf")
     if a.board == "ch32v003" and (a.test_pattern or a.write_benchmarks):
         ap.error("--board ch32v003 has no --test-pattern or --write-benchmarks")
     return a
@@ -81,7 +91,7 @@ def print_rolls(report: dict) -> None:
         print(f"boot: {b['board']} at {b['f_cpu'] / 1e6:g} MHz, {b['baud']} baud, supply {b['vcc_mv']} mV, model "
               f"{b['model']} ({b['mode_name']}, hash {b['model_hash']:08x}), tumble {b['tumble_frames']} frames")
     for i, r in enumerate(report["rolls"], 1):
-        print(f"roll {i}: pips {r['pips']} angle code {r['angle_code']}"
+        print(f"roll {i}: pips {r['pips']} {fp.code_text(r)}"
               f"{' (forced)' if r['forced'] else ''}; decoder {r['decoder_cycles']} cycles "
               f"({r['cycles_per_mac']} per MAC); press -> last "
               f"display byte {r['press_to_display_cycles']} cycles + {r['i2c_bytes']} I2C bytes "
@@ -112,13 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         return ch32_die.run_cli(a)
     presses = a.presses + 1 if a.write_benchmarks else a.presses  # + the tumbling press
     try:
-        elf = a.elf or build_firmware("nano-testpattern" if a.test_pattern else "nano")
+        elf = a.elf or build_firmware("nano-testpattern" if a.test_pattern else "nano", a.model)
         script, marks = press_script(presses, a.seed, a.pips, tumble=not (a.no_tumble or a.write_benchmarks),
                                      dump_tumble=a.dump_tumble, tumble_last=a.write_benchmarks)
         res = simulate(elf, script, display=not a.no_display)
     except VirtualDieError as e:
         fail(str(e), PROG)
-    report = build_report(res, marks, elf, display=not a.no_display)
+    report = build_report(res, marks, elf, display=not a.no_display, model=a.model)
     if a.png and not a.no_display:
         save_png(res.vram, a.png)
     if a.gif and not a.no_display:

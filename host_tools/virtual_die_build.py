@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRMWARE = ROOT / "firmware"
 HARNESS_MAKEFILE = Path(__file__).with_name("virtual_die_harness.mk")
 BUILD = ROOT / "build" / "virtual_die"
-MEMORY_PLAN = FIRMWARE / "src" / "model" / "memory_plan.json"
 
 
 class VirtualDieError(RuntimeError):
@@ -50,11 +49,23 @@ def build_harness() -> Path:
     return exe
 
 
-def build_firmware(variant: str = "nano") -> Path:
-    """`make -C firmware <variant>`; returns the ELF path."""
+def model_dir(model: str = "") -> Path:
+    """The exported decoder a build compiles: firmware/src/model/ (model "", the default) or src/model_<model>/."""
+    return FIRMWARE / "src" / (f"model_{model}" if model else "model")
+
+
+def model_name(folder: Path) -> str:
+    """model_dir's inverse: the MODEL= of make -C firmware for an export folder."""
+    return folder.name.partition("_")[2]
+
+
+def build_firmware(variant: str = "nano", model: str = "") -> Path:
+    """`make -C firmware <variant> [MODEL=<model>]`; returns the ELF path (build/<variant>[-<model>]/). MODEL is
+    always passed, empty for the default, so a MODEL in the environment cannot build another model than asked."""
     with build_lock(FIRMWARE / "build"):
-        run_tool(["make", "-s", "-C", str(FIRMWARE), variant], f"make -C firmware {variant}")
-    return FIRMWARE / "build" / variant / "firmware.elf"
+        run_tool(["make", "-s", "-C", str(FIRMWARE), variant, f"MODEL={model}"],
+                 f"make -C firmware {variant}" + (f" MODEL={model}" if model else ""))
+    return FIRMWARE / "build" / (f"{variant}-{model}" if model else variant) / "firmware.elf"
 
 
 def elf_memory(elf: Path) -> dict:
@@ -76,14 +87,15 @@ def elf_memory(elf: Path) -> dict:
             "paint_from": syms["_end"] & 0xFFFF}
 
 
-def memory_plan() -> dict | None:
+def memory_plan(model: str = "") -> dict | None:
     """The generated decoder's memory plan (None before the decoder is exported)."""
-    return json.loads(MEMORY_PLAN.read_text()) if MEMORY_PLAN.exists() else None
+    path = model_dir(model) / "memory_plan.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
-def macs_per_face() -> int | None:
+def macs_per_face(model: str = "") -> int | None:
     """MACs of one face from the generated decoder's plan (None before the decoder is exported)."""
-    plan = memory_plan()
+    plan = memory_plan(model)
     return plan["macs"]["total"] if plan else None
 
 

@@ -42,16 +42,18 @@ def bus_seconds(i2c_bytes: int, transactions: int) -> float:
     return (9 * i2c_bytes + 2 * transactions) / NANO.i2c_hz
 
 
-def roll_metrics(res: SimResult, marks: list[int]) -> list[dict]:
-    """Per roll: cycles from the press to the last display byte, I2C bytes and their time on the bus."""
-    out, macs = [], macs_per_face()
+def roll_metrics(res: SimResult, marks: list[int], model: str = "") -> list[dict]:
+    """Per roll: cycles from the press to the last display byte, I2C bytes and their time on the bus. `model`: the
+    build's model folder (virtual_die_build.model_dir), for the MACs of a face."""
+    out, macs = [], macs_per_face(model)
     for i, m in enumerate(marks):
         a, b = res.raw["marks"][m], res.raw["marks"][m + 1]
         n, t = b["i2c_bytes"] - a["i2c_bytes"], b["i2c_transactions"] - a["i2c_transactions"]
         cycles = b["last_i2c_cycle"] - a["cycle"] if n and res.raw["display"] else None
         bus_s = bus_seconds(n, t)
         r = res.rolls[i] if i < len(res.rolls) else {}
-        out.append({"pips": r.get("pips"), "angle_code": r.get("angle_code"), "forced": r.get("forced"),
+        out.append({"pips": r.get("pips"), "angle_code": r.get("angle_code"), "latent_code": r.get("latent_code"),
+                    "forced": r.get("forced"),
                     "decoder_cycles": r.get("cycles"),
                     "cycles_per_mac": round(r["cycles"] / macs, 2) if macs and r.get("cycles") else None,
                     "press_to_display_cycles": cycles,
@@ -79,9 +81,9 @@ def tumble_metrics(res: SimResult, mark: int) -> dict:
             "tumble_fps": round(n / ends[n - 1], 3) if n else None}
 
 
-def build_report(res: SimResult, marks: list[int], elf: Path, display: bool) -> dict:
+def build_report(res: SimResult, marks: list[int], elf: Path, display: bool, model: str = "") -> dict:
     """Everything the CLI prints: memory of the run, the BOOT record, metrics per roll (with its tumble)."""
-    rolls = roll_metrics(res, marks)
+    rolls = roll_metrics(res, marks, model)
     if display:
         for r, m in zip(rolls, marks):
             r.update(tumble_metrics(res, m))

@@ -11,8 +11,8 @@ from export.export_decoder import export
 from fixtures import exported
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED_CKPT = ROOT / "models" / "decoder.pt"
-COMMITTED_OUT = ROOT / "firmware" / "src" / "model"
+# Each committed export and its checkpoint: the default (angle) decoder and the VAE-mode build's (MODEL=vae).
+COMMITTED = {"model": ROOT / "models" / "decoder.pt", "model_vae": ROOT / "models" / "decoder_vae.pt"}
 FILES = ["decoder_model.c", "decoder_model.h", "memory_plan.json", "qmodel.json"]
 
 
@@ -26,10 +26,16 @@ def test_same_checkpoint_same_bytes(tmp_path):
     assert json.loads((tmp_path / "memory_plan.json").read_text())["generated_by"] == "export/export_decoder.py"
 
 
-def test_committed_generated_files_up_to_date(tmp_path):
-    export(COMMITTED_CKPT, tmp_path, verbose=False)
+@pytest.mark.parametrize("folder", sorted(COMMITTED))
+def test_committed_generated_files_up_to_date(tmp_path, folder):
+    """firmware/src/<folder>/ is exactly what exporting its checkpoint gives, with the options the folder records."""
+    out = ROOT / "firmware" / "src" / folder
+    plan = json.loads((out / "memory_plan.json").read_text())
+    export(COMMITTED[folder], tmp_path, plan["granularity"], plan["ram"]["budget"], verbose=False)
     for f in FILES:
-        assert filecmp.cmp(tmp_path / f, COMMITTED_OUT / f, shallow=False), f"{f} is stale: run export/export_decoder.py"
+        assert filecmp.cmp(tmp_path / f, out / f, shallow=False), \
+            f"{f} is stale: run python export/export_decoder.py --checkpoint {COMMITTED[folder].relative_to(ROOT)} " \
+            f"--out firmware/src/{folder} --budget {plan['ram']['budget']}"
 
 
 def test_cli_bad_checkpoint_one_line_exit_2(tmp_path):

@@ -32,21 +32,41 @@ def avr_size(elf: Path) -> dict[str, int]:
     return {p[0]: int(p[1]) for p in (l.split() for l in out.splitlines()) if len(p) >= 2 and p[1].isdigit()}
 
 
-def make_config() -> dict[str, str]:
-    out = make("print-config")
+def make_config(*args: str) -> dict[str, str]:
+    out = make("print-config", *args)
     assert out.returncode == 0, out.stderr
     return dict(line.split("=", 1) for line in out.stdout.splitlines())
 
 
+HAS_VAE = any((FW / "src" / "model_vae").glob("*.c"))
+
+
 @pytest.mark.parametrize("variant", ["nano-testpattern",
                                      pytest.param("nano", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
-                                     pytest.param("uno", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet"))])
+                                     pytest.param("uno", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
+                                     pytest.param("nano MODEL=vae", marks=pytest.mark.skipif(
+                                         not HAS_VAE, reason="no VAE decoder in src/model_vae"))])
 def test_builds_with_werror_within_flash_budget(variant):
-    r = make(variant)
+    """Every build, the VAE-mode one (make nano MODEL=vae -> build/nano-vae/) included. Its SRAM (static + peak
+    stack) is measured in simavr: tests/test_virtual_die.py."""
+    r = make(*variant.split())
     assert r.returncode == 0, r.stderr
     assert "-Werror" in make_config()["CFLAGS"]
-    s = avr_size(FW / "build" / variant / "firmware.elf")
+    target, _, model = variant.partition(" MODEL=")
+    s = avr_size(FW / "build" / (f"{target}-{model}" if model else target) / "firmware.elf")
     assert s[".text"] + s.get(".data", 0) <= FLASH_BUDGET
+
+
+def test_model_option_keeps_its_own_build_and_refuses_unknown_models():
+    """MODEL=vae compiles src/model_vae/ instead of src/model/ (never both), and an unknown MODEL is an error, not
+    the default model under another name."""
+    out = make("-n", "nano", "MODEL=vae", "-B")
+    assert out.returncode == 0, out.stderr
+    cc = [l for l in out.stdout.splitlines() if l.startswith("avr-gcc")]
+    assert len(cc) == 1 and "src/model_vae/decoder_model.c" in cc[0] and "src/model/" not in cc[0]
+    assert "-Isrc/model_vae" in cc[0] and "-o build/nano-vae/firmware.elf" in cc[0]
+    bad = make("nano", "MODEL=nosuch")
+    assert bad.returncode != 0 and "MODEL=nosuch" in bad.stderr and "export_decoder.py" in bad.stderr
 
 
 @pytest.mark.skipif(HAS_DECODER, reason="the decoder exists")
@@ -86,9 +106,11 @@ def src_filter(patterns) -> list[str]:
 
 
 def test_platformio_ini_matches_makefile():
-    ini, mk = pio_config(), make_config()
+    ini = pio_config()
     assert ini["platformio"]["default_envs"] == ["nano"]
-    for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno")):
+    for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno"),
+                       ("nano_vae", "nanoatmega328new")):
+        mk = make_config("MODEL=vae") if env == "nano_vae" else make_config()  # the VAE env: make ... MODEL=vae
         e = ini[f"env:{env}"]
         assert e["board"] == board and e["platform"] == "atmelavr" and e["upload_protocol"] == "arduino"
         assert "framework" not in e
@@ -139,14 +161,22 @@ def test_deep_sleep_turns_the_brown_out_detector_off_in_time():
 
 
 def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, capsys):
-    """firmware/src/model_id.h (the BOOT frame's model name, mode, hash) is generated from firmware/src/model/."""
+    """model_id.h in every model folder (the BOOT frame's model name, mode, hash; GD_COND_LATENT) is generated from
+    that folder's export, so the mode is the checkpoint's."""
     if not HAS_DECODER:
         pytest.skip("no decoder generated yet")
     from host_tools import gen_model_id as g
     assert g.main(["--check"]) == 0, "stale: run python host_tools/gen_model_id.py"
-    plan = json.loads((FW / "src" / "model" / "memory_plan.json").read_text())
-    assert f'#define GD_MODEL_NAME "{plan["model"]}"' in g.HEADER.read_text()
-    monkeypatch.setattr(g, "HEADER", tmp_path / "model_id.h")
+    for d in g.model_dirs():
+        plan = json.loads((d / "memory_plan.json").read_text())
+        text = (d / g.HEADER).read_text()
+        assert f'#define GD_MODEL_NAME "{plan["model"]}"' in text
+        assert f"#define GD_COND_LATENT {int(plan['config']['mode'] == 'vae')} " in text
+    copy = tmp_path / "src" / "model_x"
+    copy.mkdir(parents=True)
+    for f in ("memory_plan.json", "qmodel.json"):
+        shutil.copy(FW / "src" / "model" / f, copy / f)
+    monkeypatch.setattr(g, "SRC", tmp_path / "src")
     assert g.main(["--check"]) == 1 and "stale" in capsys.readouterr().err
     assert g.main([]) == 0 and g.main(["--check"]) == 0
     with pytest.raises(ValueError, match="no exported decoder"):

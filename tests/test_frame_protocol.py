@@ -53,7 +53,7 @@ def test_round_trip_every_type():
     assert stats.frames_ok == 6 and stats.garbage_bytes == 0
     roll, face, disp, log, unknown, boot = (f.fields() for f in frames)
     assert roll == {"pips": 3, "angle_code": 200, "flags": 1, "roll": 77, "cycles": 123456, "forced": True,
-                    "tumble": False}
+                    "tumble": False, "latent": False, "code": 200, "latent_code": None}
     assert boot == {"f_cpu": 8_000_000, "baud": 115200, "vcc_mv": 3650, "reset": 0x18, "mode": 1,
                     "tumble_frames": 9, "tumble_spin": 40, "tumble_slowdown": 200, "model_hash": 0xDEADBEEF,
                     "board": "uno", "model": "4_8_8_8+0", "mode_name": "vae", "roll_interrupted": True}
@@ -61,6 +61,20 @@ def test_round_trip_every_type():
     assert disp == {"page": 7, "col": 64, "data": b"\x0f" * 128}
     assert log == {"text": "héllo"}
     assert unknown == {} and frames[4].type_name == "UNKNOWN"
+
+
+def test_latent_flag_names_the_code_byte_a_latent_code():
+    """Under ROLL_FLAG_LATENT (a VAE-mode build) the code byte is a latent code: never read as an angle."""
+    flags = fp.ROLL_FLAG_LATENT | fp.ROLL_FLAG_TUMBLE
+    (f,), _ = fp.decode_all(fp.encode_frame(fp.FrameType.ROLL, 1, fp.roll_payload(6, 93, 4, 99, flags)))
+    v = f.fields()
+    assert (v["latent"], v["tumble"], v["forced"]) == (True, True, False)
+    assert (v["code"], v["latent_code"], v["angle_code"]) == (93, 93, None)
+    assert fp.code_text(v) == "latent code 93"
+    (g,), _ = fp.decode_all(fp.encode_frame(fp.FrameType.ROLL, 2, fp.roll_payload(6, 64, 5, 99)))
+    assert fp.code_text(g.fields()) == "angle code 64 (90.0 deg)"
+    assert len({fp.ROLL_FLAG_FORCED, fp.ROLL_FLAG_TUMBLE, fp.ROLL_FLAG_LATENT}) == 3
+    assert not (fp.ROLL_FLAG_LATENT & (fp.ROLL_FLAG_FORCED | fp.ROLL_FLAG_TUMBLE))
 
 
 def test_encoder_rejects_bad_fields():
@@ -136,6 +150,8 @@ def test_vectors_decode_to_their_fields():
                 assert have == want, (v["name"], key)
             elif key == "text":
                 assert fields["text"] == want[:fp.LOG_MAX], v["name"]
+            elif key == "angle_code":  # the byte on the wire; fields() calls it latent_code under the LATENT flag
+                assert fields["code"] == want, v["name"]
             else:
                 assert fields[key] == want, (v["name"], key)
 

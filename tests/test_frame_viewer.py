@@ -26,8 +26,8 @@ from host_tools.fake_die import FakeDie
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWER = [sys.executable, str(ROOT / "host_tools" / "frame_viewer.py")]
-KEYS = {"type", "type_code", "version", "seq", "len", "sha256", "pips", "angle_code", "roll", "cycles",
-        "forced", "text", "page", "col"}
+KEYS = {"type", "type_code", "version", "seq", "len", "sha256", "pips", "angle_code", "latent_code", "roll",
+        "cycles", "forced", "text", "page", "col"}
 
 
 def _viewer(*args: str, **kw) -> subprocess.CompletedProcess:

@@ -17,6 +17,8 @@ from host_tools.virtual_die_build import firmware_define
 
 HAS_DECODER = any((vd.FIRMWARE / "src" / "model").glob("*.c"))
 needs_decoder = pytest.mark.skipif(not HAS_DECODER, reason="no generated decoder in firmware/src/model yet")
+# The real builds: the default (angle) decoder, and the VAE-mode one (make nano MODEL=vae), each with its checkpoint.
+CHECKPOINTS = {"": "decoder.pt", "vae": "decoder_vae.pt"}
 TUMBLE = {k: firmware_define("tumble.h", k) for k in ("TUMBLE_FRAMES", "TUMBLE_SPIN", "TUMBLE_SLOWDOWN")}
 
 
@@ -41,7 +43,7 @@ def check_tumble(res, marks):
         np.testing.assert_array_equal(vd.die_region(f["image"]), vd.dither(t["face"]))
     pips = [t["pips"] for t in tumbles]
     assert all(a != b for a, b in zip(pips, pips[1:])) and pips[-1] != landed["pips"]
-    codes = [t["angle_code"] for t in tumbles] + [landed["angle_code"]]
+    codes = [t["code"] for t in tumbles] + [landed["code"]]  # the angle, or the latent a VAE-mode build walks
     steps = [(b - a) % 256 for a, b in zip(codes, codes[1:])]
     steps = steps if steps[0] < 128 else [256 - s for s in steps]  # either way round
     assert steps[0] == TUMBLE["TUMBLE_SPIN"] and steps == sorted(steps, reverse=True) and steps[-1] > 0
@@ -144,29 +146,35 @@ def test_display_init_stops_scrolling_and_sets_start_line(dumped_test_press):
     assert init[3:6] == bytes([0x2E, 0x40, 0xE3])  # stop scroll, start line 0 + NOP (simavr eats it as 0x40's arg)
 
 
-@pytest.fixture(scope="module")
-def real_press():
-    if not HAS_DECODER:
-        pytest.skip("no generated decoder in firmware/src/model yet")
-    elf = vd.build_firmware("nano")
+@pytest.fixture(scope="module", params=list(CHECKPOINTS), ids=["angle", "vae"])
+def real_press(request):
+    model = request.param
+    if not any(vd.model_dir(model).glob("*.c")):
+        pytest.skip(f"no generated decoder in {vd.model_dir(model)} yet")
+    elf = vd.build_firmware("nano", model)
     script, marks = vd.press_script(1, seed=5, dump_tumble=True)
     res = vd.simulate(elf, script)
-    return res, marks, vd.tumble_metrics(res, marks[0])
+    return res, marks, model
 
 
-@needs_decoder
 def test_real_tumble_is_bit_exact_with_golden_and_lands_on_the_rolled_pips(real_press):
+    """Every face of a press (the tumble's and the landed one) equals the golden model's for its (pips, code); in
+    the VAE-mode build every ROLL says its code is a latent code (the tumble walks the latent), in the angle build
+    none does; the BOOT frame names the model and its mode."""
     from export.backends import generate_golden
-    res, marks, _ = real_press
+    res, marks, model = real_press
     check_tumble(res, marks)
     faces = res.tumbles + res.rolls
-    want = generate_golden(vd.ROOT / "models" / "decoder.pt", [f["pips"] for f in faces],
-                           [f["angle_code"] for f in faces])
+    want = generate_golden(vd.ROOT / "models" / CHECKPOINTS[model], [f["pips"] for f in faces],
+                           [f["code"] for f in faces])
     np.testing.assert_array_equal(np.stack([f["face"] for f in faces]), want)
     landed = vd.die_region(res.die_frames(marks[0], marks[0] + 1)[-1]["image"])
     assert count_pips(vd.downsample(landed)) == res.rolls[0]["pips"]
+    assert [f["latent"] for f in faces] == [model == "vae"] * len(faces)
     (b,) = res.boot
-    assert b["model_hash"] == model_hash(vd.FIRMWARE / "src" / "model" / "qmodel.json")
+    assert b["model_hash"] == model_hash(vd.model_dir(model) / "qmodel.json")
+    assert b["mode_name"] == ("vae" if model == "vae" else "angle")
+    assert res.sram_total <= budgets.AVR_SRAM_BYTES and res.memory["flash"] <= budgets.AVR_FLASH_BYTES
 
 
 @needs_decoder

@@ -40,6 +40,7 @@ def test_roll_draws_the_dumped_face_within_budgets(any_elf):
     res = vd.simulate(any_elf, script)
     assert not res.raw["crashed"]
     assert len(res.rolls) == 2 and all(r["face"] is not None for r in res.rolls)
+    assert not any(r["latent"] for r in res.rolls)  # only a VAE-mode build's codes are latent codes
     # The display shows exactly the dithered, 2x-scaled FACE that went out on the UART.
     np.testing.assert_array_equal(vd.die_region(res.vram), vd.dither(res.rolls[-1]["face"]))
     assert res.memory["flash"] <= FLASH_BUDGET
@@ -133,19 +134,49 @@ def test_frame_viewer_replays_the_firmware_dump(sixty, tmp_path):
         assert np.array_equal(np.asarray(Image.open(png))[::2, ::2], roll["face"])
 
 
-def test_die_gen_simavr_backend_is_bit_exact_with_golden(tmp_path):
-    """host_tools/die_gen.py --backend simavr: the faces dumped by the real firmware (nano-test build, angle code
-    forced with the `a<byte>` test hook) equal the golden integer model's for the same 60 (pips, code) pairs."""
-    if not HAS_DECODER:
-        pytest.skip("no generated decoder in firmware/src/model yet")
+@pytest.mark.parametrize("ckpt, count, seed", [("decoder.pt", 60, 11), ("decoder_vae.pt", 24, 12)])
+def test_die_gen_simavr_backend_is_bit_exact_with_golden(tmp_path, ckpt, count, seed):
+    """host_tools/die_gen.py --backend simavr: the faces dumped by the real firmware (nano-test build, code forced
+    with the `a<byte>` test hook) equal the golden integer model's for the same (pips, code) pairs. The checkpoint
+    picks the build: models/decoder_vae.pt's export is firmware/src/model_vae/, so it runs `nano-test MODEL=vae`,
+    whose ROLL frames must all carry the latent flag (the backend checks)."""
+    if not any(vd.model_dir("vae" if "vae" in ckpt else "").glob("*.c")):
+        pytest.skip("no generated decoder for this checkpoint yet")
     from export.backends import generate_golden
     out = tmp_path / "simavr.npz"
-    run_script("host_tools/die_gen.py", "--backend", "simavr", "--count", "60", "--seed", "11", "--out", str(out),
-               check=True)
-    pips, codes = face_list(60, seed=11)
+    run_script("host_tools/die_gen.py", "--backend", "simavr", "--checkpoint", f"models/{ckpt}", "--count",
+               str(count), "--seed", str(seed), "--out", str(out), check=True)
+    pips, codes = face_list(count, seed=seed)
     with np.load(out) as z:
         assert np.array_equal(z["labels"], pips) and np.array_equal(z["codes"], codes)
-        np.testing.assert_array_equal(z["images"], generate_golden(vd.ROOT / "models" / "decoder.pt", pips, codes))
+        np.testing.assert_array_equal(z["images"], generate_golden(vd.ROOT / "models" / ckpt, pips, codes))
+
+
+def test_die_gen_simavr_refuses_a_checkpoint_no_build_holds(tmp_path):
+    """A checkpoint that is in no firmware/src/model*/ folder: one line saying how to export it, no faces."""
+    from fixtures import make_checkpoint
+    ckpt = make_checkpoint(tmp_path / "other.pt")
+    proc = run_script("host_tools/die_gen.py", "--backend", "simavr", "--checkpoint", str(ckpt), "--count", "2",
+                      "--out", str(tmp_path / "f.npz"))
+    assert_one_line_error(proc)
+    assert "export_decoder.py" in proc.stderr and not (tmp_path / "f.npz").exists()
+
+
+@pytest.mark.skipif(not any(vd.model_dir("vae").glob("*.c")), reason="no VAE decoder in firmware/src/model_vae")
+def test_cli_model_vae_rolls_latent_codes_and_draws_them(capsys, tmp_path):
+    """`virtual_die.py --model vae`: the VAE-mode build; its report and text name latent codes, not angles."""
+    png = tmp_path / "vae.png"
+    assert vd.main(["--model", "vae", "--no-tumble", "--json", "--png", str(png)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (r,) = report["rolls"]
+    assert r["angle_code"] is None and 0 <= r["latent_code"] <= 255 and not report["crashed"]
+    assert report["boot"][0]["mode_name"] == "vae" and "nano-vae" in report["elf"]
+    assert report["flash"] <= FLASH_BUDGET and report["sram_total"] <= SRAM_BUDGET
+    from PIL import Image
+    assert Image.open(png).size == (4 * 128, 4 * 64)
+    assert vd.main(["--model", "vae", "--pips", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "roll 1: pips 6 latent code " in out and "(vae, hash" in out
 
 
 def test_watchdog_recovers_a_hung_roll(test_elf):

@@ -36,6 +36,7 @@
 #define FP_ROLL_LEN        11u
 #define FP_ROLL_FLAG_FORCED 0x01u
 #define FP_ROLL_FLAG_TUMBLE 0x02u
+#define FP_ROLL_FLAG_LATENT 0x04u  /* the code byte is a latent code, not an angle */
 
 #define FP_FACE_OFF_ROLL        0u  /* u32 */
 #define FP_FACE_OFF_PIXELS      4u  /* u8[1024] */

@@ -23,10 +23,17 @@
 #define MODEL_NAME "test-pattern"
 #define MODEL_MODE FP_BOOT_MODE_TEST_PATTERN
 #define MODEL_HASH 0UL
+#define CODE_FLAG 0u
 #else
 #define MODEL_NAME GD_MODEL_NAME
 #define MODEL_MODE GD_MODEL_MODE
 #define MODEL_HASH GD_MODEL_HASH
+/* The model says what its code byte means (model_id.h, from the checkpoint's config): in a VAE-mode build it is a
+ * latent code, and every ROLL frame says so. */
+#if GD_COND_LATENT != (GD_MODEL_MODE == FP_BOOT_MODE_VAE)
+#error "main.c: model_id.h's GD_COND_LATENT disagrees with its mode"
+#endif
+#define CODE_FLAG (GD_COND_LATENT ? FP_ROLL_FLAG_LATENT : 0u)
 #endif
 
 #ifdef __AVR__
@@ -52,7 +59,7 @@ static uint8_t display_on, idle_screen;
 static uint8_t dump_tumble; /* 'd1': every tumble face goes out on the UART too (off: it would slow the tumble) */
 static struct tumble tumbler; /* static, not on the stack: the decoder below it sets the SRAM peak */
 #ifdef GENDIE_TEST_HOOKS
-static int16_t forced_code = -1; /* 'a' + one raw byte: the next roll's angle code, so hosts can replay a face list */
+static int16_t forced_code = -1; /* 'a' + one raw byte: the next roll's code, so hosts can replay a face list */
 static uint8_t hang;             /* 'h': hang mid-roll, to prove the watchdog and the roll marker */
 #endif
 
@@ -78,7 +85,7 @@ static uint8_t button_holds(uint8_t down, uint16_t ms)
 /* One roll: forced_pips 0 = a real roll, 1..6 = a test roll with these pips (never tumbles). */
 static void do_roll(uint8_t forced_pips, uint8_t tumbling)
 {
-    uint8_t pips, code, flags = 0;
+    uint8_t pips, code, flags = CODE_FLAG;
     uint16_t face;
     uint32_t t0 = hal_cycles(), cycles;
 
@@ -106,30 +113,33 @@ static void do_roll(uint8_t forced_pips, uint8_t tumbling)
     }
 #endif
 
-    /* The press time in cycles is the main fresh entropy; the PRNG carries the rest. */
+    /* The press time in cycles is the main fresh entropy; the PRNG carries the rest. The code is the die's angle,
+     * or in a VAE-mode build the latent code: a uniform code is a sample of the prior, so this draw is the sample. */
     roll_mix(hal_entropy_now());
     pips = roll_pips();
-    code = roll_angle();
+    code = roll_code();
     if (forced_pips) {
         pips = forced_pips;
-        flags = FP_ROLL_FLAG_FORCED;
+        flags |= FP_ROLL_FLAG_FORCED;
     }
 #ifdef GENDIE_TEST_HOOKS
     if (forced_code >= 0) { /* drawn above all the same, so the PRNG sequence does not depend on the hook */
         code = (uint8_t)forced_code;
         forced_code = -1;
-        flags = FP_ROLL_FLAG_FORCED;
+        flags |= FP_ROLL_FLAG_FORCED;
     }
 #endif
     rolls++;
 
     /* The tumble: generated faces with other pips, spinning and slowing down onto the landed angle, drawn as
-     * they are generated (only the die's region). Dumped, each after a ROLL flagged TUMBLE, only after 'd1'. */
+     * they are generated (only the die's region). Dumped, each after a ROLL flagged TUMBLE, only after 'd1'.
+     * A VAE-mode build walks the latent code the same way: on the ring prior a code step turns the face. */
     tumble_start(&tumbler, tumbling && !forced_pips ? TUMBLE_FRAMES : 0, pips, code, roll_next());
     die_view_dump(dump_tumble);
     while ((face = tumble_next(&tumbler)) != 0) {
         if (dump_tumble) {
-            frame_send_roll((uint8_t)(face >> 8), (uint8_t)face, FP_ROLL_FLAG_TUMBLE, rolls, hal_cycles() - t0);
+            frame_send_roll((uint8_t)(face >> 8), (uint8_t)face, FP_ROLL_FLAG_TUMBLE | CODE_FLAG, rolls,
+                            hal_cycles() - t0);
             frame_face_begin(rolls);
         }
         decoder_run((uint8_t)(face >> 8), (uint8_t)face, die_view_row, 0);
@@ -152,7 +162,7 @@ static void do_roll(uint8_t forced_pips, uint8_t tumbling)
 
 /* 'r' rolls; 'n' rolls without the tumble; 'p' then '1'..'6' rolls with forced pips; 'd' then '1' / '0'
  * turns the tumble dump on / off; anything else is ignored.
- * Test builds add 'a' + one raw byte (angle code of the next roll) and 'h' (hang mid-roll). */
+ * Test builds add 'a' + one raw byte (code of the next roll: angle or latent) and 'h' (hang mid-roll). */
 static void serial_commands(void)
 {
     static uint8_t want_digit; /* the command letter waiting for its digit */

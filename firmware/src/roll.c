@@ -47,4 +47,4 @@ uint8_t roll_pips(void)
     }
 }
 
-uint8_t roll_angle(void) { return (uint8_t)(roll_next() >> 24); }
+uint8_t roll_code(void) { return (uint8_t)(roll_next() >> 24); }

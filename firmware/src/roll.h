@@ -14,7 +14,8 @@ uint32_t roll_next(void);
 /* Pips 1..6, uniform: 3-bit draws of 6 or 7 are rejected, so there is no modulo bias. */
 uint8_t roll_pips(void);
 
-/* Angle code 0..255, uniform (degrees = code * 360 / 256). */
-uint8_t roll_angle(void);
+/* Code byte 0..255, uniform: the angle code (degrees = code * 360 / 256), or in a VAE-mode build the latent code
+ * (the codes are 256 equal arcs of the ring prior: a uniform code is a sample of the prior). */
+uint8_t roll_code(void);
 
 #endif

@@ -70,6 +70,8 @@ int main(void)
     uart_put('\n');
     frame_send_roll(2, 200, FP_ROLL_FLAG_TUMBLE, 7, 0);
     uart_put('\n');
+    frame_send_roll(5, 129, FP_ROLL_FLAG_LATENT | FP_ROLL_FLAG_FORCED, 8, 415136UL);
+    uart_put('\n');
     face(1);
     uart_put('\n');
     for (i = 0; i < 64; i++)

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         uint8_t p = roll_pips();
         if (p < 1 || p > 6)
             return 1;
-        uint8_t code = roll_angle();
+        uint8_t code = roll_code();
         pips[p - 1]++;
         angles[code]++;
 #ifdef WITH_TUMBLE
