@@ -78,18 +78,22 @@ void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n,
 #endif
 
 #ifndef GD_SCATTER_ASM
-void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin)
+void gd_scatter3(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t cin, uint8_t step)
 {
     const uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
     uint8_t t;
     gd_dot4(acc, e, one_tap, 1, cin, w, (uint16_t)(4u * cin), 3);
-    for (t = 0; t < 12; t++) {
+    for (t = 0; t < 9; t++) {
         uint8_t *p = dst[t];
-        uint32_t v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
+        uint32_t v;
+        if (!p)
+            continue;
+        v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
         p[0] = (uint8_t)v;
         p[1] = (uint8_t)(v >> 8);
         p[2] = (uint8_t)(v >> 16);
+        dst[t] = p + step;
     }
 }
 #endif

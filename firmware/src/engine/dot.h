@@ -35,9 +35,10 @@ void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n,
               uint16_t stride, uint8_t cout, const uint8_t *rq);
 
 
-/* The 1-channel output layer of a partial-sum plan: dst[t] += sum_i e[i] * (w_t[i] - 128) for t < 12 (the 9 kernel
- * taps and 3 unused, stored as 3 groups of 4 "channels" of one tap, export/emit.py's psum_weights), each dst a
- * 3-byte little-endian partial sum, added modulo 2^24 (exact: every final sum fits int24). */
-void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin);
+/* The 1-channel output layer of a partial-sum plan: *dst[t] += sum_i e[i] * (w_t[i] - 128) for the 9 kernel taps t
+ * (stored as 3 groups of 4 "channels" of one tap, the last 3 unused: export/emit.py's psum_weights), each dst a
+ * 3-byte little-endian partial sum, added modulo 2^24 (exact: every final sum fits int24); then dst[t] += step, the
+ * tap's destination for the next pixel of the row. A null dst[t] (off the face) is skipped and stays null. */
+void gd_scatter3(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t cin, uint8_t step);
 
 #endif

@@ -106,6 +106,14 @@
     clr r13
 .endm
 
+/* 128 * sum(a) as 24 bits in r21:r20:r24 */
+.macro CORRECTION
+    clr r24
+    lsr r21
+    ror r20
+    ror r24
+.endm
+
 /* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
  * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
 .macro SUMS
@@ -208,10 +216,7 @@ gd_pixel:
     breq .Lpsums
     SUMS
 .Lpsums:
-    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
-    lsr r21
-    ror r20
-    ror r24
+    CORRECTION
     pop r29
     pop r28                 ; Y = out
     pop r27                 ; outputs left
@@ -244,16 +249,21 @@ gd_pixel:
     .size gd_pixel, .-gd_pixel
 
 
-/* gd_scatter3 (dot.h): one pixel e times the output kernel's 12 "channels" (3 groups of 4, one tap, the weights of
- * a group following the last), each result added into its 3-byte partial sum: the sum minus 128 * sum(a) modulo
- * 2^24 is exactly what to add, so no sign is needed. avr-gcc ABI: dst r25:r24, e r23:r22, w r21:r20, cin r18.
- * Y dst pointers, Z weights, X activations then each destination, r16 cin, r19 groups left. */
+/* gd_scatter3 (dot.h): one pixel e times the output kernel's 9 taps, each result added into its 3-byte partial sum
+ * and its destination moved on by `step` for the next pixel of the row (0: off the face, skipped and kept). Taps
+ * 0-3 and 4-7 run as two groups of 4 "channels" (one activation load feeding 4 multiplies), tap 8 alone (channel 0
+ * of the third group; its 3 unused channels are never multiplied). The sum minus 128 * sum(a) modulo 2^24 is
+ * exactly what to add, so no sign is needed. avr-gcc ABI: dst r25:r24, e r23:r22, w r21:r20, cin r18, step r16.
+ * Y destinations, Z weights, X activations then each destination, r16 cin, r18 step - 2, r19 groups left. */
 .macro ADDTO a, b, c
-    sub \a, r24
+    ld r26, Y+
+    ld r27, Y+              ; X = its partial sum (RAM is above 0x100: high byte 0 only for "none")
+    cpse r27, r17
+    rjmp 1f
+    rjmp 2f                 ; off the face
+1:  sub \a, r24
     sbc \b, r20
     sbc \c, r21             ; the exact sum modulo 2^24
-    ld r26, Y+
-    ld r27, Y+              ; X = its partial sum
     ld r0, X
     add r0, \a
     st X+, r0
@@ -263,6 +273,12 @@ gd_pixel:
     ld r0, X
     adc r0, \c
     st X, r0
+    add r26, r18
+    adc r27, r17            ; the next pixel's: + step
+    st -Y, r27
+    st -Y, r26
+    adiw r28, 2
+2:
 .endm
 
     .global gd_scatter3
@@ -273,26 +289,49 @@ gd_scatter3:
     clr r17
     movw r28, r24           ; Y = dst
     movw r30, r20           ; Z = w
-    mov r16, r18            ; cin >= 1
-    ldi r19, 3
+    subi r16, 2             ; X ends on a sum's last byte: + step - 2 is the next pixel's
+    mov r19, r18
+    mov r18, r16
+    mov r16, r19            ; cin >= 1
+    ldi r19, 2
 .Lsgroup:
     CLEAR
     movw r26, r22           ; X = e
     mov r25, r16
     CHANNELS
-.Lsadd:
-    clr r24                 ; 128 * sum(a) as 24 bits in r21:r20:r24
-    lsr r21
-    ror r20
-    ror r24
+    CORRECTION
     ADDTO r2, r3, r4
     ADDTO r5, r6, r7
     ADDTO r8, r9, r10
     ADDTO r11, r12, r13
     dec r19
-    breq .Lsdone
+    breq .Lslast
     rjmp .Lsgroup
-.Lsdone:
+.Lslast:                    ; tap 8: channel 0 of the third group, one multiply per activation
+    clr r20
+    clr r21
+    clr r2
+    clr r3
+    clr r4
+    movw r26, r22
+    mov r25, r16
+.Lsch:
+    ld r24, X+
+    tst r24
+    breq .Lsz
+    add r20, r24
+    adc r21, r17
+    lpm r0, Z
+    mul r24, r0
+    add r2, r0
+    adc r3, r1
+    adc r4, r17
+.Lsz:
+    adiw r30, 4
+    dec r25
+    brne .Lsch
+    CORRECTION
+    ADDTO r2, r3, r4
     pop r16
     RESTORE
     clr r1

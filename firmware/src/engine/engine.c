@@ -187,9 +187,9 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
 }
 
 /* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
- * pixel lands (sink: off the face, and the 3 unused "channels"), ConvT s2 or conv */
+ * pixel lands (0: off the face), ConvT s2 or conv */
 struct ps_row {
-    uint8_t *rows[3], *dst[12], sink[3], t2;
+    uint8_t *rows[3], *dst[9], t2;
 };
 #if GD_OUTPUT_PSUM
 static void ps_rows(uint8_t y, struct ps_row *r);
@@ -350,7 +350,7 @@ static void ps_rows(uint8_t y, struct ps_row *r)
 }
 
 /* Streamed pixel x of the row: its 9 taps' destinations (listed at the row's first two pixels and wherever a
- * column falls off the face, otherwise moved on by one output pixel, ConvT s2: two), then gd_scatter3 */
+ * column falls off the face; gd_scatter3 moves them on by one output pixel, ConvT s2: two), then gd_scatter3 */
 static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
 {
     uint8_t t, t2 = r->t2;
@@ -363,16 +363,11 @@ static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
         }
         for (t = 0, ky = 0; ky < 3; ky++)
             for (kx = 0; kx < 3; kx++, t++)
-                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : r->sink;
-        r->dst[9] = r->dst[10] = r->dst[11] = r->sink;
-    } else {
-        for (t = 0; t < 9; t++)
-            if (r->dst[t] != r->sink)
-                r->dst[t] += t2 ? 6 : 3;
+                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : 0;
     }
     for (t = 0; t < 9; t++)
-        COUNT(LAST, r->dst[t] != r->sink ? LV(LAST, cin) : 0);
-    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
+        COUNT(LAST, r->dst[t] ? LV(LAST, cin) : 0);
+    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin), t2 ? 6 : 3);
     LEAVE();
 }
 
