@@ -1,6 +1,6 @@
-/* Portable references of dot.h's kernels (gd_dot4, gd_pixel, gd_scatter3): every target without a hand-written
- * one, and AVR with -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines
- * GD_DOT_ASM and serves the portable gd_pixel and gd_scatter3 too. */
+/* Portable references of dot.h's kernels (gd_dot4, gd_run): every target without a hand-written one, and AVR with
+ * -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines GD_DOT_ASM and
+ * serves the portable gd_run too. */
 #include "engine/dot.h"
 
 #ifndef GD_DOT_ASM
@@ -59,10 +59,11 @@ uint8_t gd_rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m)
 }
 #endif
 
-#ifndef GD_PIXEL_ASM
+#ifndef GD_RUN_ASM
 
-void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
-              uint16_t stride, uint8_t cout, const uint8_t *rq)
+/* gd_run's pixel step */
+static void pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+                  uint16_t stride, uint8_t cout, const uint8_t *rq)
 {
     int32_t acc[4];
     uint8_t j;
@@ -75,10 +76,9 @@ void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n,
         }
     }
 }
-#endif
 
-#ifndef GD_SCATTER_ASM
-void gd_scatter3(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t cin, uint8_t step)
+/* gd_run's scatter step */
+static void scatter(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t cin, uint8_t step)
 {
     const uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
@@ -94,6 +94,15 @@ void gd_scatter3(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t ci
         p[1] = (uint8_t)(v >> 8);
         p[2] = (uint8_t)(v >> 16);
         dst[t] = p + step;
+    }
+}
+
+void gd_run(struct gd_run *r)
+{
+    for (; r->count; r->count--, r->out += r->out_step, r->base += r->cin) {
+        pixel(r->out, r->base, r->taps, r->n, r->cin, r->w, r->stride, r->cout, r->rq);
+        if (r->dst)
+            scatter(r->dst, r->out, r->sw, r->cout, r->sstep);
     }
 }
 #endif

@@ -191,10 +191,7 @@
 8:
 .endm
 
-    .global gd_pixel
-    .type gd_pixel, @function
-gd_pixel:
-    SAVE
+.Lpixel:
     clr r17                 ; a zero register of our own (MUL overwrites r1)
 .Lpgroup:
     mov r19, r16
@@ -243,10 +240,7 @@ gd_pixel:
     pop r0
     pop r0
     pop r0
-    RESTORE
-    clr r1
     ret
-    .size gd_pixel, .-gd_pixel
 
 
 /* gd_scatter3 (dot.h): one pixel e times the output kernel's 9 taps, each result added into its 3-byte partial sum
@@ -281,11 +275,7 @@ gd_pixel:
 2:
 .endm
 
-    .global gd_scatter3
-    .type gd_scatter3, @function
-gd_scatter3:
-    SAVE
-    push r16
+.Lscatter:
     clr r17
     movw r28, r24           ; Y = dst
     movw r30, r20           ; Z = w
@@ -332,10 +322,90 @@ gd_scatter3:
     brne .Lsch
     CORRECTION
     ADDTO r2, r3, r4
+    ret
+
+
+/* bench/bench_decoder.py's build names the level at work in GD_LEVEL_REG (engine.c's ENTER): one up, one down */
+.macro LEVEL op
+#ifdef GD_LEVEL_REG
+    lds r0, GD_LEVEL_REG
+    \op r0
+    sts GD_LEVEL_REG, r0
+#endif
+.endm
+
+/* gd_run (dot.h): `count` >= 1 pixels, each the pixel step, then (dst set) the scatter step, with the arguments read
+ * from the run (its field offsets: dot.h's struct gd_run, checked there); one register save for the whole run. */
+    .global gd_run
+    .type gd_run, @function
+gd_run:
+    SAVE
+    push r16
+.Lrun:
+    push r24
+    push r25                ; the run, kept across the pixel
+    movw r30, r24
+    ldd r24, Z+0
+    ldd r25, Z+1            ; out
+    ldd r22, Z+2
+    ldd r23, Z+3            ; base
+    ldd r20, Z+4
+    ldd r21, Z+5            ; taps
+    ldd r14, Z+6
+    ldd r15, Z+7            ; w
+    ldd r8, Z+8
+    ldd r9, Z+9             ; rq
+    ldd r12, Z+10
+    ldd r13, Z+11           ; stride
+    ldd r18, Z+12           ; n
+    ldd r16, Z+13           ; cin
+    ldd r10, Z+14           ; cout
+    rcall .Lpixel
+    pop r31
+    pop r30                 ; Z = the run
+    ldd r24, Z+18
+    ldd r25, Z+19           ; dst
+    sbiw r24, 0
+    breq .Lrnext            ; not streamed
+    push r30
+    push r31
+    LEVEL inc               ; the benchmark's attribution: the scatter is the output level's work
+    ldd r22, Z+0
+    ldd r23, Z+1            ; e = the pixel just written
+    ldd r20, Z+20
+    ldd r21, Z+21           ; the output layer's weights
+    ldd r18, Z+14           ; its cin: this level's cout
+    ldd r16, Z+17           ; the destinations' step
+    rcall .Lscatter
+    LEVEL dec
+    pop r31
+    pop r30
+.Lrnext:                    ; r17 = 0 (both steps keep it)
+    ldd r24, Z+0
+    ldd r25, Z+1
+    ldd r0, Z+16
+    add r24, r0
+    adc r25, r17
+    std Z+0, r24
+    std Z+1, r25            ; out += out_step
+    ldd r24, Z+2
+    ldd r25, Z+3
+    ldd r0, Z+13
+    add r24, r0
+    adc r25, r17
+    std Z+2, r24
+    std Z+3, r25            ; base += cin
+    ldd r24, Z+15
+    dec r24
+    std Z+15, r24
+    movw r24, r30
+    breq .Lrdone
+    rjmp .Lrun
+.Lrdone:
     pop r16
     RESTORE
     clr r1
     ret
-    .size gd_scatter3, .-gd_scatter3
+    .size gd_run, .-gd_run
 
 #endif

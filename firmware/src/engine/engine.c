@@ -87,13 +87,54 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
     LEAVE();
 }
 
-/* All output channels of one pixel of level k from its listed taps, requantised (gd_pixel, dot.h) */
-static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
+/* A run of level k's pixels (gd_run, dot.h): one pixel at out over the input buffer below, not streamed */
+static void run_init(struct gd_run *r, uint8_t k, const uint8_t *below, uint8_t *out)
 {
-    uint8_t cin = LV(k, cin), cout = LV(k, cout);
-    gd_pixel(out, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), cout,
-             (const uint8_t *)LVPTR(k, rq));
-    COUNT(k, (uint32_t)n * cin * cout);
+    r->cin = LV(k, cin);
+    r->cout = LV(k, cout);
+    r->w = (const uint8_t *)LVPTR(k, w);
+    r->rq = (const uint8_t *)LVPTR(k, rq);
+    r->stride = (uint16_t)(36u * r->cin);
+    r->base = below;
+    r->out = out;
+    r->count = 1;
+    r->out_step = 0;
+    r->dst = 0;
+}
+
+/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
+ * pixel lands (0: off the face), ConvT s2 or conv */
+struct ps_row {
+    uint8_t *rows[3], *dst[9], t2;
+};
+#if GD_OUTPUT_PSUM
+#if GD_PSUM_BYTES != 3
+#error "the partial-sum kernels (gd_run's scatter step) add 3-byte sums: re-export the model"
+#endif
+#define LAST (GD_NLEVELS - 1)
+#define SIDE 32
+static void ps_rows(uint8_t y, struct ps_row *r);
+static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step, uint8_t fresh);
+#endif
+
+/* All output channels of pixel x of level k from its listed taps, requantised, and (stream) scattered into the
+ * output's partial sums. Its own frame (the run), kept off the recursion of list_taps. */
+GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out,
+                               struct ps_row *stream, uint8_t x)
+{
+    struct gd_run r;
+    run_init(&r, k, base, out);
+    r.taps = taps;
+    r.n = n;
+    COUNT(k, (uint32_t)n * r.cin * r.cout);
+#if GD_OUTPUT_PSUM
+    if (stream) /* the destinations are listed at the row's first two pixels and where a column falls off the face;
+                 * the scatter moved them on by one output pixel (ConvT s2: two) since the last */
+        stream_init(&r, stream, x, 1, x < 2 || (stream->t2 ? 2 * x + 1 : x + 1) >= SIDE);
+#endif
+    (void)stream;
+    (void)x;
+    gd_run(&r);
 }
 
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x);
@@ -170,8 +211,8 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
     return n;
 }
 
-/* Pixel (y, x) of level k >= 1, every channel, into out */
-static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
+/* Pixel (y, x) of level k >= 1, every channel, into out (stream: then into the partial sums) */
+static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *stream)
 {
     uint8_t taps[18], n;
     uint16_t below;
@@ -182,19 +223,9 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
 #else
     below = LV16(k - 1, buf);
 #endif
-    finish(k, &arena[below], taps, n, out);
+    finish(k, &arena[below], taps, n, out, stream, x);
     LEAVE();
 }
-
-/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
- * pixel lands (0: off the face), ConvT s2 or conv */
-struct ps_row {
-    uint8_t *rows[3], *dst[9], t2;
-};
-#if GD_OUTPUT_PSUM
-static void ps_rows(uint8_t y, struct ps_row *r);
-static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x);
-#endif
 
 /* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
  * planner's simulation (ky order, as a pixel's first taps fetch them) */
@@ -209,37 +240,35 @@ static void fetch_rows(uint8_t k, uint8_t y)
 }
 
 /* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
- * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so a class's list is made
- * at its first pixel x0 and pixel x reads it with the input moved by x - x0 pixels ((x - x0) / 2 for ConvT s2).
- * Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums at once. */
+ * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so the row runs as gd_run's
+ * (dot.h) of pixels sharing one tap list: x = 0; the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the
+ * odd ones from 1, the even ones from 2, two apart), the input moved on by one pixel per pixel of the run; x =
+ * side - 1. Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums. */
 GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
-    uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
-    uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
+    uint8_t taps[18], side = LV(k, side), step = LV(k, kind) == GD_CONVT2 ? 2 : 1, x0 = 0;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
-    const uint8_t *w = (const uint8_t *)LVPTR(k, w), *rq = (const uint8_t *)LVPTR(k, rq);
+    struct gd_run r;
     ENTER(k);
-    for (x = 0; x < side; x++) {
-        uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
-        uint8_t dx;
-        if (cls[s] != c) {
-            n[s] = list_taps(k, y, x, taps[s]); /* every row is present: no recursion */
-            cls[s] = c;
-            x0[s] = x;
-        }
-        dx = (uint8_t)(x - x0[s]);
-        gd_pixel(out, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], cin, w, (uint16_t)(36u * cin), cout,
-                 rq); /* finish() with the level's fields read once per row */
-        COUNT(k, (uint32_t)n[s] * cin * cout);
+    run_init(&r, k, below, out);
+    r.taps = taps;
+    if (!stream)
+        r.out_step = (uint8_t)(step * r.cout);
+    for (;;) {
+        r.count = x0 && x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1; /* no division call */
+        r.n = list_taps(k, y, x0, taps); /* every row is present: no recursion */
+        r.base = below;
+        r.out = stream ? out : out + (uint16_t)x0 * r.cout;
+        COUNT(k, (uint32_t)r.n * r.cin * r.cout * r.count);
 #if GD_OUTPUT_PSUM
-        if (stream) {
-            scatter(out, stream, x);
-            continue;
-        }
+        if (stream)
+            stream_init(&r, stream, x0, step, 1);
 #endif
-        out += cout;
+        gd_run(&r);
+        if (x0 + 1 >= side)
+            break;
+        x0 = x0 == 0 ? 1 : step == 2 && x0 == 1 && side > 3 ? 2 : (uint8_t)(side - 1);
     }
-    (void)stream;
     LEAVE();
 }
 
@@ -262,7 +291,7 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
                     if (k == 0)
                         fc_pixel(y, xx, p);
                     else
-                        pixel(k, y, xx, p);
+                        pixel(k, y, xx, p, 0);
                 }
             }
             tag[r] = y;
@@ -273,7 +302,7 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         uint8_t s = (uint8_t)(r * cols + mod(x, cols));
         tag += 2 * s;
         if (tag[0] != y || tag[1] != x) {
-            pixel(k, y, x, &arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout));
+            pixel(k, y, x, &arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout), 0);
             tag[0] = y;
             tag[1] = x;
         }
@@ -296,11 +325,6 @@ static void init_tags(void)
 }
 
 #if GD_OUTPUT_PSUM
-#if GD_PSUM_BYTES != 3
-#error "the partial-sum kernels (gd_scatter3) add 3-byte sums: re-export the model"
-#endif
-#define LAST (GD_NLEVELS - 1)
-#define SIDE 32
 
 /* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
  * gd_scatter3 (dot.h): exact, because every final sum (rounding constant included) fits int24 (export/emit.py). */
@@ -349,13 +373,12 @@ static void ps_rows(uint8_t y, struct ps_row *r)
     }
 }
 
-/* Streamed pixel x of the row: its 9 taps' destinations (listed at the row's first two pixels and wherever a
- * column falls off the face; gd_scatter3 moves them on by one output pixel, ConvT s2: two), then gd_scatter3 */
-static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
+/* The run's scatter step (gd_run, dot.h) for streamed pixel x and on every step-th pixel after it: its 9 taps'
+ * destinations, listed when fresh (otherwise where the last run left them) */
+static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step, uint8_t fresh)
 {
-    uint8_t t, t2 = r->t2;
-    ENTER(LAST);
-    if (x < 2 || (t2 ? 2 * x + 1 : x + 1) >= SIDE) {
+    uint8_t t, t2 = s->t2;
+    if (fresh) {
         uint8_t col[3], ky, kx;
         for (kx = 0; kx < 3; kx++) {
             uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
@@ -363,12 +386,13 @@ static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
         }
         for (t = 0, ky = 0; ky < 3; ky++)
             for (kx = 0; kx < 3; kx++, t++)
-                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : 0;
+                s->dst[t] = s->rows[ky] && col[kx] != 0xFF ? s->rows[ky] + col[kx] : 0;
     }
     for (t = 0; t < 9; t++)
-        COUNT(LAST, r->dst[t] ? LV(LAST, cin) : 0);
-    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin), t2 ? 6 : 3);
-    LEAVE();
+        COUNT(LAST, s->dst[t] ? (uint32_t)r->cout * r->count : 0);
+    r->dst = s->dst;
+    r->sw = (const uint8_t *)LVPTR(LAST, w);
+    r->sstep = (uint8_t)(step * (t2 ? 6 : 3));
 }
 
 /* Stream the last hidden level row by row; an output row is emitted once no later streamed row reaches it:
@@ -394,10 +418,8 @@ static void run(decoder_row_fn emit, void *ctx)
         } else {
             struct ps_row r;
             ps_rows(y, &r);
-            for (x = 0; x < side_in; x++) {
-                pixel(LAST - 1, y, x, e);
-                scatter(e, &r, x);
-            }
+            for (x = 0; x < side_in; x++)
+                pixel(LAST - 1, y, x, e, &r);
         }
         if (t2 && y >= 1)
             ps_emit((uint8_t)(2 * y - 1), emit, ctx);
