@@ -244,9 +244,23 @@ static void fetch_rows(uint8_t k, uint8_t y)
  * (dot.h) of pixels sharing one tap list: x = 0; the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the
  * odd ones from 1, the even ones from 2, two apart), the input moved on by one pixel per pixel of the run; x =
  * side - 1. Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums. */
+/* The taps of pixel x of a ring-fed row whose input rows are yt[0 .. ny - 1] (their pixels' offset in the ring)
+ * with kernel rows yt[3 ..] (ky * 3), in list_taps' order (ky outer, kx inner); returns the count */
+GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x, uint8_t side_in)
+{
+    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps;
+    for (a = 0; a < ny; a++)
+        for (b = 0; b < nx; b++) {
+            *t++ = (uint8_t)(yt[a] + ix[b]);
+            *t++ = (uint8_t)(yt[a + 3] + kx[b]);
+        }
+    return (uint8_t)(nx * ny);
+}
+
 GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
-    uint8_t taps[18], side = LV(k, side), step = LV(k, kind) == GD_CONVT2 ? 2 : 1, x0 = 0;
+    uint8_t taps[18], yt[6], a, ny, x0 = 0;
+    uint8_t side = LV(k, side), side_in = LV(k - 1, side), t2 = LV(k, kind) == GD_CONVT2, step = t2 ? 2 : 1;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
     struct gd_run r;
     ENTER(k);
@@ -254,9 +268,14 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
     r.taps = taps;
     if (!stream)
         r.out_step = (uint8_t)(step * r.cout);
+    ny = axis(t2, y, side_in, yt + 3, yt);
+    for (a = 0; a < ny; a++) {
+        yt[a] = (uint8_t)(mod(yt[a], LV(k - 1, rows)) * side_in); /* the input row's pixels in the ring */
+        yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
+    }
     for (;;) {
         r.count = x0 && x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1; /* no division call */
-        r.n = list_taps(k, y, x0, taps); /* every row is present: no recursion */
+        r.n = row_taps(taps, yt, ny, t2, x0, side_in);
         r.base = below;
         r.out = stream ? out : out + (uint16_t)x0 * r.cout;
         COUNT(k, (uint32_t)r.n * r.cin * r.cout * r.count);
