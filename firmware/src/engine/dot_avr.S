@@ -194,14 +194,18 @@
 .Lpixel:
     clr r17                 ; a zero register of our own (MUL overwrites r1)
 .Lpgroup:
-    mov r19, r16
-    lsl r19
-    lsl r19                 ; 4 * cin: bytes of weights per tap
+    ldi r19, 5
+    cp r10, r19
+    brlo .Lplast            ; <= 4 outputs left: the last group, whose taps, n and stride are not needed again
     push r12
     push r13
     push r18
     push r20
     push r21
+.Lplast:
+    mov r19, r16
+    lsl r19
+    lsl r19                 ; 4 * cin: bytes of weights per tap
     push r8
     push r9
     push r10
@@ -234,12 +238,7 @@
     add r14, r12
     adc r15, r13            ; w of the next group
     rjmp .Lpgroup
-.Lpfin:
-    pop r0                  ; the group's taps, n and stride
-    pop r0
-    pop r0
-    pop r0
-    pop r0
+.Lpfin:                     ; (reached in the last group only: nothing of it left on the stack)
     ret
 
 
