@@ -137,27 +137,9 @@
     .text
 
 
-/* gd_pixel (dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the record's bias (the
- * rounding folded in), all modulo 2^24 (the result fits int24: the exporter's proof), and engine/requant.h's rq3:
- * the sign bit gives 0, q whole-byte moves, two MULs by m for the last bits and the saturation test. ~40 cycles
- * per output instead of a 32-bit requantisation in C.
- * avr-gcc ABI: out r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, cout r10,
- * rq r9:r8. In the epilogue: Y out, Z records, r27 outputs left, r24/r20/r21 128 * sum(a), r18 q, r19 m. */
-.macro OUTPUT a, b, c
-    sub \a, r24
-    sbc \b, r20
-    sbc \c, r21             ; the exact sum
-    lpm r25, Z+
-    add \a, r25
-    lpm r25, Z+
-    adc \b, r25
-    lpm r25, Z+
-    adc \c, r25             ; + bias + 2^(s-1): v
-    lpm r18, Z+             ; q
-    lpm r19, Z+             ; m
-    clr r25
-    sbrc \c, 7
-    rjmp 9f                 ; v < 0: 0
+/* engine/requant.h's rq3 of v = c:b:a >= 0 (bit 23 clear) with q in r18, m in r19 -> r25: q whole-byte moves, two MULs
+ * by m for the last bits and the saturation test (q = 3: s <= 0, min(v * m, 255)). Clobbers a, b, c, r0, r1. */
+.macro RQ3 a, b, c
     cpi r18, 1
     brlo 3f
     breq 2f
@@ -175,15 +157,42 @@
     mul \b, r19
     or r25, r0              ; | lo(b * m): the low byte of u >> r
     or r1, \c
-    breq 9f                 ; hi(b * m) | c: saturated
+    breq 4f                 ; hi(b * m) | c: saturated
     ldi r25, 255
-    rjmp 9f
+    rjmp 4f
 5:  mul \a, r19             ; s <= 0: min(v * m, 255)
     mov r25, r0
     or r1, \b
     or r1, \c
-    breq 9f
+    breq 4f
     ldi r25, 255
+4:
+.endm
+
+/* gd_pixel (dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the record's bias (the
+ * rounding folded in), all modulo 2^24 (the result fits int24: the exporter's proof), and engine/requant.h's rq3:
+ * the sign bit gives 0, q whole-byte moves, two MULs by m for the last bits and the saturation test. ~40 cycles
+ * per output instead of a 32-bit requantisation in C.
+ * avr-gcc ABI: out r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, cout r10,
+ * rq r9:r8. In the epilogue: Y out, Z records, r27 outputs left, r24/r20/r21 128 * sum(a), r18 q, r19 m. */
+.macro OUTPUT a, b, c
+    sub \a, r24
+    sbc \b, r20
+    sbc \c, r21             ; the exact sum
+    lpm r25, Z+
+    add \a, r25
+    lpm r25, Z+
+    adc \b, r25
+    lpm r25, Z+
+    adc \c, r25             ; + bias + 2^(s-1): v
+    sbrs \c, 7
+    rjmp 1f
+    clr r25                 ; v < 0: 0 (q and m not needed)
+    adiw r30, 2
+    rjmp 9f
+1:  lpm r18, Z+             ; q
+    lpm r19, Z+             ; m
+    RQ3 \a, \b, \c
 9:  st Y+, r25
     dec r27
     brne 8f
@@ -406,5 +415,49 @@ gd_run:
     clr r1
     ret
     .size gd_run, .-gd_run
+
+
+/* gd_psum_fill (dot.h): n 3-byte sums at p set to the record's bias. avr-gcc ABI: p r25:r24, rec r23:r22, n r20. */
+    .global gd_psum_fill
+    .type gd_psum_fill, @function
+gd_psum_fill:
+    movw r30, r22
+    lpm r18, Z+
+    lpm r19, Z+
+    lpm r21, Z
+    movw r26, r24
+1:  st X+, r18
+    st X+, r19
+    st X+, r21
+    dec r20
+    brne 1b
+    ret
+    .size gd_psum_fill, .-gd_psum_fill
+
+/* gd_psum_rq (dot.h): n sums at row requantised in place, X reading 3 bytes ahead of Z writing one.
+ * avr-gcc ABI: row r25:r24, rec r23:r22, n r20. */
+    .global gd_psum_rq
+    .type gd_psum_rq, @function
+gd_psum_rq:
+    movw r30, r22
+    adiw r30, 3
+    lpm r18, Z+             ; q
+    lpm r19, Z              ; m
+    movw r26, r24
+    movw r30, r24
+.Lrq:
+    ld r21, X+
+    ld r22, X+
+    ld r23, X+
+    clr r25
+    sbrc r23, 7
+    rjmp 6f                 ; v < 0: 0
+    RQ3 r21, r22, r23
+6:  st Z+, r25
+    dec r20
+    brne .Lrq
+    clr r1
+    ret
+    .size gd_psum_rq, .-gd_psum_rq
 
 #endif

@@ -88,7 +88,7 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
 }
 
 /* A run of level k's pixels (gd_run, dot.h): one pixel at out over the input buffer below, not streamed */
-static void run_init(struct gd_run *r, uint8_t k, const uint8_t *below, uint8_t *out)
+GD_NOINLINE static void run_init(struct gd_run *r, uint8_t k, const uint8_t *below, uint8_t *out)
 {
     r->cin = LV(k, cin);
     r->cout = LV(k, cout);
@@ -175,28 +175,51 @@ static uint8_t axis(uint8_t t2, uint8_t v, uint8_t n_in, uint8_t kt[3], uint8_t 
     return n;
 }
 
+/* The input rows of output row y of level k over a RING level below, in ky order (the planner's simulation: a
+ * pixel's first taps fetch them): yt[a] the offset of input row a's pixels in the ring (computed on a miss: the row
+ * is usually there, so its tag is checked here and get called only then), yt[3 + a] its kernel row ky * 3; returns
+ * their count */
+static uint8_t ring_rows(uint8_t k, uint8_t y, uint8_t yt[6])
+{
+    const struct gd_level *B = &gd_levels[k - 1];
+    uint8_t side_in = gd_rd_u8(&B->side), a, n = axis(LV(k, kind) == GD_CONVT2, y, side_in, yt + 3, yt);
+    for (a = 0; a < n; a++) {
+        uint8_t r = mod(yt[a], gd_rd_u8(&B->rows));
+        yt[a] = arena[gd_rd_u16(&B->tags) + r] == yt[a] ? (uint8_t)(r * side_in) : get((uint8_t)(k - 1), yt[a], 0);
+        yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
+    }
+    return n;
+}
+
+/* The taps of pixel x of a ring-fed row whose input rows are yt[0 .. ny - 1] (ring_rows), in the planner's order
+ * (ky outer, kx inner); returns the count */
+GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x, uint8_t side_in)
+{
+    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps;
+    for (a = 0; a < ny; a++)
+        for (b = 0; b < nx; b++) {
+            *t++ = (uint8_t)(yt[a] + ix[b]);
+            *t++ = (uint8_t)(yt[a + 3] + kx[b]);
+        }
+    return (uint8_t)(nx * ny);
+}
+
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
- * order the planner simulated (ky outer, kx inner). An FC input is computed into scratch slot t; a ring input is
- * fetched once per row (every tap of a row is then a hit), a window input once per tap. */
+ * order the planner simulated (ky outer, kx inner). A ring input row is fetched once (ring_rows), then every tap
+ * of it is a hit; an FC input is computed into scratch slot t; a window input is fetched once per tap. */
 static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
 {
     uint8_t ky[3], iy[3], kx[3], ix[3], a, b, n = 0;
-    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2;
-    uint8_t ny = axis(t2, y, side_in, ky, iy), nx = axis(t2, x, side_in, kx, ix);
+    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2, ny, nx;
+    if (below == GD_RING) {
+        uint8_t yt[6];
+        ny = ring_rows(k, y, yt);
+        return row_taps(taps, yt, ny, t2, x, side_in);
+    }
+    ny = axis(t2, y, side_in, ky, iy);
+    nx = axis(t2, x, side_in, kx, ix);
     for (a = 0; a < ny; a++) {
         uint8_t t = (uint8_t)(ky[a] * 3);
-        if (below == GD_RING) {
-            /* the row is usually there: check its tag here, call get (which computes it) only on a miss */
-            const struct gd_level *B = &gd_levels[k - 1];
-            uint8_t r = mod(iy[a], gd_rd_u8(&B->rows));
-            uint8_t row = arena[gd_rd_u16(&B->tags) + r] == iy[a] ? (uint8_t)(r * side_in)
-                                                                    : get((uint8_t)(k - 1), iy[a], 0);
-            for (b = 0; b < nx; b++, n++) {
-                taps[2 * n] = (uint8_t)(row + ix[b]);
-                taps[2 * n + 1] = (uint8_t)(t + kx[b]);
-            }
-            continue;
-        }
         for (b = 0; b < nx; b++, n++) {
 #ifdef GD_AT_FC_SCRATCH
             if (below == GD_SCRATCH) {
@@ -227,16 +250,11 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *
     LEAVE();
 }
 
-/* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
- * planner's simulation (ky order, as a pixel's first taps fetch them) */
+/* The input rows of output row y of level k over a RING level below, computed on a miss (ring_rows) */
 static void fetch_rows(uint8_t k, uint8_t y)
 {
-    uint8_t ky[3], iy[3], a, rows = LV(k - 1, rows);
-    uint8_t ny = axis(LV(k, kind) == GD_CONVT2, y, LV(k - 1, side), ky, iy);
-    const uint8_t *tag = &arena[LV16(k - 1, tags)];
-    for (a = 0; a < ny; a++)
-        if (tag[mod(iy[a], rows)] != iy[a])
-            get((uint8_t)(k - 1), iy[a], 0);
+    uint8_t yt[6];
+    ring_rows(k, y, yt);
 }
 
 /* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
@@ -244,22 +262,9 @@ static void fetch_rows(uint8_t k, uint8_t y)
  * (dot.h) of pixels sharing one tap list: x = 0; the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the
  * odd ones from 1, the even ones from 2, two apart), the input moved on by one pixel per pixel of the run; x =
  * side - 1. Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums. */
-/* The taps of pixel x of a ring-fed row whose input rows are yt[0 .. ny - 1] (their pixels' offset in the ring)
- * with kernel rows yt[3 ..] (ky * 3), in list_taps' order (ky outer, kx inner); returns the count */
-GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x, uint8_t side_in)
-{
-    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps;
-    for (a = 0; a < ny; a++)
-        for (b = 0; b < nx; b++) {
-            *t++ = (uint8_t)(yt[a] + ix[b]);
-            *t++ = (uint8_t)(yt[a + 3] + kx[b]);
-        }
-    return (uint8_t)(nx * ny);
-}
-
 GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
-    uint8_t taps[18], yt[6], a, ny, x0 = 0;
+    uint8_t taps[18], yt[6], ny, x0 = 0;
     uint8_t side = LV(k, side), side_in = LV(k - 1, side), t2 = LV(k, kind) == GD_CONVT2, step = t2 ? 2 : 1;
     const uint8_t *below = &arena[LV16(k - 1, buf)];
     struct gd_run r;
@@ -268,11 +273,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
     r.taps = taps;
     if (!stream)
         r.out_step = (uint8_t)(step * r.cout);
-    ny = axis(t2, y, side_in, yt + 3, yt);
-    for (a = 0; a < ny; a++) {
-        yt[a] = (uint8_t)(mod(yt[a], LV(k - 1, rows)) * side_in); /* the input row's pixels in the ring */
-        yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
-    }
+    ny = ring_rows(k, y, yt); /* every row is present (fetch_rows): no recursion */
     for (;;) {
         r.count = x0 && x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1; /* no division call */
         r.n = row_taps(taps, yt, ny, t2, x0, side_in);
@@ -355,26 +356,16 @@ static uint8_t *ps(uint8_t y, uint8_t x)
 /* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
 static void ps_init(uint8_t y)
 {
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
-    for (x = 0; x < SIDE; x++) {
-        *p++ = b0;
-        *p++ = b1;
-        *p++ = b2;
-    }
+    gd_psum_fill(ps(y, 0), (const uint8_t *)LVPTR(LAST, rq), SIDE);
 }
 
-/* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
- * and hand it over; ps_init refills the slot before it is used again. */
+/* Row y is complete: requantise it over its own partial sums and hand it over; ps_init refills the slot before it
+ * is used again. */
 static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 {
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-    uint8_t x, *row = ps(y, 0), q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
-    const uint8_t *p = row;
+    uint8_t *row = ps(y, 0);
     ENTER(LAST);
-    for (x = 0; x < SIDE; x++, p += 3) {
-        row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
-    }
+    gd_psum_rq(row, (const uint8_t *)LVPTR(LAST, rq), SIDE);
     LEAVE();
     emit(y, row, ctx);
 }
@@ -398,14 +389,14 @@ static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t s
 {
     uint8_t t, t2 = s->t2;
     if (fresh) {
-        uint8_t col[3], ky, kx;
-        for (kx = 0; kx < 3; kx++) {
-            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
-            col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
+        uint8_t ky, kx;
+        for (t = 0, ky = 0; ky < 3; ky++) {
+            uint8_t *row = s->rows[ky];
+            for (kx = 0; kx < 3; kx++, t++) {
+                uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
+                s->dst[t] = row && xx < SIDE ? row + 3 * xx : 0;
+            }
         }
-        for (t = 0, ky = 0; ky < 3; ky++)
-            for (kx = 0; kx < 3; kx++, t++)
-                s->dst[t] = s->rows[ky] && col[kx] != 0xFF ? s->rows[ky] + col[kx] : 0;
     }
     for (t = 0; t < 9; t++)
         COUNT(LAST, s->dst[t] ? (uint32_t)r->cout * r->count : 0);
