@@ -259,9 +259,10 @@ static void fetch_rows(uint8_t k, uint8_t y)
 
 /* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
  * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so the row runs as gd_run's
- * (dot.h) of pixels sharing one tap list: x = 0; the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the
- * odd ones from 1, the even ones from 2, two apart), the input moved on by one pixel per pixel of the run; x =
- * side - 1. Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums. */
+ * (dot.h) of pixels sharing one tap list, the input moved on by one pixel per pixel of the run: x = 0 (ConvT s2:
+ * with every even x); the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the odd ones from 1, two
+ * apart; streamed, the even ones from 2); x = side - 1. Pixels go to out, cout bytes apart, or (stream) all to
+ * out, each scattered into the partial sums. */
 GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
     uint8_t taps[18], yt[6], ny, x0 = 0;
@@ -275,7 +276,11 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
         r.out_step = (uint8_t)(step * r.cout);
     ny = ring_rows(k, y, yt); /* every row is present (fetch_rows): no recursion */
     for (;;) {
-        r.count = x0 && x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1; /* no division call */
+        if (!x0) /* x = 0 alone, but for ConvT s2 in a ring, all the even x (a streamed row moves the destinations
+                  * of its x = 0, off the face on the left, with the other pixels) */
+            r.count = t2 && !stream ? (uint8_t)(side >> 1) : 1;
+        else /* the inner pixels of the class (one pixel for x = side - 1); no division call */
+            r.count = x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1;
         r.n = row_taps(taps, yt, ny, t2, x0, side_in);
         r.base = below;
         r.out = stream ? out : out + (uint16_t)x0 * r.cout;
@@ -287,7 +292,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
         gd_run(&r);
         if (x0 + 1 >= side)
             break;
-        x0 = x0 == 0 ? 1 : step == 2 && x0 == 1 && side > 3 ? 2 : (uint8_t)(side - 1);
+        x0 = x0 == 0 ? 1 : t2 && stream && x0 == 1 && side > 3 ? 2 : (uint8_t)(side - 1);
     }
     LEAVE();
 }
