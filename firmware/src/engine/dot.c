@@ -106,21 +106,5 @@ void gd_run(struct gd_run *r)
     }
 }
 
-void gd_psum_fill(uint8_t *p, const uint8_t *rec, uint8_t n)
-{
-    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2);
-    for (; n; n--) {
-        *p++ = b0;
-        *p++ = b1;
-        *p++ = b2;
-    }
-}
-
-void gd_psum_rq(uint8_t *row, const uint8_t *rec, uint8_t n)
-{
-    uint8_t q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4), *out = row;
-    for (; n; n--, row += 3)
-        *out++ = GD_RQ3(row[0], row[1], row[2], q, m);
-}
 #endif
 

@@ -50,13 +50,14 @@ struct gd_run {
 };
 void gd_run(struct gd_run *r);
 
-/* The output's partial-sum rows (PSUM plans), each sum 3 bytes little-endian: gd_psum_fill sets n sums at p to the
- * output's bias (the first 3 bytes of its record, rec in flash); gd_psum_rq requantises the n sums at row in place
- * (byte x written after sums 0..x were read) by rq3 with the record's q and m (engine/requant.h). */
+#ifdef GD_RUN_ASM
+/* The output's partial-sum rows (PSUM plans), each sum 3 bytes little-endian, in assembly on the AVR (engine.c has
+ * the portable loops): gd_psum_fill sets n sums at p to the output's bias (the first 3 bytes of its record, rec in
+ * flash); gd_psum_rq requantises the n sums at row in place (byte x written after sums 0..x were read) by rq3 with
+ * the record's q and m (engine/requant.h). */
 void gd_psum_fill(uint8_t *p, const uint8_t *rec, uint8_t n);
 void gd_psum_rq(uint8_t *row, const uint8_t *rec, uint8_t n);
 
-#ifdef GD_RUN_ASM
 #include <stddef.h>
 typedef char gd_run_layout_of_dot_avr_S[offsetof(struct gd_run, stride) == 10 && offsetof(struct gd_run, n) == 12 &&
                                         offsetof(struct gd_run, dst) == 18 && offsetof(struct gd_run, sw) == 20 ? 1 : -1];

@@ -90,10 +90,11 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
 /* A run of level k's pixels (gd_run, dot.h): one pixel at out over the input buffer below, not streamed */
 GD_NOINLINE static void run_init(struct gd_run *r, uint8_t k, const uint8_t *below, uint8_t *out)
 {
-    r->cin = LV(k, cin);
-    r->cout = LV(k, cout);
-    r->w = (const uint8_t *)LVPTR(k, w);
-    r->rq = (const uint8_t *)LVPTR(k, rq);
+    const struct gd_level *L = &gd_levels[k];
+    r->cin = gd_rd_u8(&L->cin);
+    r->cout = gd_rd_u8(&L->cout);
+    r->w = (const uint8_t *)gd_rd_ptr(&L->w);
+    r->rq = (const uint8_t *)gd_rd_ptr(&L->rq);
     r->stride = (uint16_t)(36u * r->cin);
     r->base = below;
     r->out = out;
@@ -114,7 +115,7 @@ struct ps_row {
 #define LAST (GD_NLEVELS - 1)
 #define SIDE 32
 static void ps_rows(uint8_t y, struct ps_row *r);
-static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step, uint8_t fresh);
+static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step);
 #endif
 
 /* All output channels of pixel x of level k from its listed taps, requantised, and (stream) scattered into the
@@ -128,9 +129,8 @@ GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *ta
     r.n = n;
     COUNT(k, (uint32_t)n * r.cin * r.cout);
 #if GD_OUTPUT_PSUM
-    if (stream) /* the destinations are listed at the row's first two pixels and where a column falls off the face;
-                 * the scatter moved them on by one output pixel (ConvT s2: two) since the last */
-        stream_init(&r, stream, x, 1, x < 2 || (stream->t2 ? 2 * x + 1 : x + 1) >= SIDE);
+    if (stream)
+        stream_init(&r, stream, x, 1);
 #endif
     (void)stream;
     (void)x;
@@ -182,10 +182,12 @@ static uint8_t axis(uint8_t t2, uint8_t v, uint8_t n_in, uint8_t kt[3], uint8_t 
 static uint8_t ring_rows(uint8_t k, uint8_t y, uint8_t yt[6])
 {
     const struct gd_level *B = &gd_levels[k - 1];
-    uint8_t side_in = gd_rd_u8(&B->side), a, n = axis(LV(k, kind) == GD_CONVT2, y, side_in, yt + 3, yt);
+    uint8_t side_in = gd_rd_u8(&B->side), rows = gd_rd_u8(&B->rows), a;
+    uint8_t n = axis(LV(k, kind) == GD_CONVT2, y, side_in, yt + 3, yt);
+    const uint8_t *tag = &arena[gd_rd_u16(&B->tags)];
     for (a = 0; a < n; a++) {
-        uint8_t r = mod(yt[a], gd_rd_u8(&B->rows));
-        yt[a] = arena[gd_rd_u16(&B->tags) + r] == yt[a] ? (uint8_t)(r * side_in) : get((uint8_t)(k - 1), yt[a], 0);
+        uint8_t r = mod(yt[a], rows);
+        yt[a] = tag[r] == yt[a] ? (uint8_t)(r * side_in) : get((uint8_t)(k - 1), yt[a], 0);
         yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
     }
     return n;
@@ -201,7 +203,7 @@ GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny
             *t++ = (uint8_t)(yt[a] + ix[b]);
             *t++ = (uint8_t)(yt[a + 3] + kx[b]);
         }
-    return (uint8_t)(nx * ny);
+    return (uint8_t)((t - taps) >> 1);
 }
 
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
@@ -265,9 +267,11 @@ static void fetch_rows(uint8_t k, uint8_t y)
  * out, each scattered into the partial sums. */
 GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
+    const struct gd_level *L = &gd_levels[k];
     uint8_t taps[18], yt[6], ny, x0 = 0;
-    uint8_t side = LV(k, side), side_in = LV(k - 1, side), t2 = LV(k, kind) == GD_CONVT2, step = t2 ? 2 : 1;
-    const uint8_t *below = &arena[LV16(k - 1, buf)];
+    uint8_t side = gd_rd_u8(&L->side), side_in = gd_rd_u8(&L[-1].side), t2 = gd_rd_u8(&L->kind) == GD_CONVT2;
+    uint8_t step = t2 ? 2 : 1;
+    const uint8_t *below = &arena[gd_rd_u16(&L[-1].buf)];
     struct gd_run r;
     ENTER(k);
     run_init(&r, k, below, out);
@@ -287,7 +291,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
         COUNT(k, (uint32_t)r.n * r.cin * r.cout * r.count);
 #if GD_OUTPUT_PSUM
         if (stream)
-            stream_init(&r, stream, x0, step, 1);
+            stream_init(&r, stream, x0, step);
 #endif
         gd_run(&r);
         if (x0 + 1 >= side)
@@ -361,16 +365,36 @@ static uint8_t *ps(uint8_t y, uint8_t x)
 /* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
 static void ps_init(uint8_t y)
 {
-    gd_psum_fill(ps(y, 0), (const uint8_t *)LVPTR(LAST, rq), SIDE);
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
+#ifdef GD_RUN_ASM
+    gd_psum_fill(ps(y, 0), rec, SIDE);
+#else
+    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
+    for (x = 0; x < SIDE; x++) {
+        *p++ = b0;
+        *p++ = b1;
+        *p++ = b2;
+    }
+#endif
 }
 
-/* Row y is complete: requantise it over its own partial sums and hand it over; ps_init refills the slot before it
- * is used again. */
+/* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
+ * and hand it over; ps_init refills the slot before it is used again. */
 static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
 {
+    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
     uint8_t *row = ps(y, 0);
     ENTER(LAST);
-    gd_psum_rq(row, (const uint8_t *)LVPTR(LAST, rq), SIDE);
+#ifdef GD_RUN_ASM
+    gd_psum_rq(row, rec, SIDE);
+#else
+    {
+        uint8_t x, q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
+        const uint8_t *p = row;
+        for (x = 0; x < SIDE; x++, p += 3)
+            row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
+    }
+#endif
     LEAVE();
     emit(y, row, ctx);
 }
@@ -388,23 +412,19 @@ static void ps_rows(uint8_t y, struct ps_row *r)
     }
 }
 
-/* The run's scatter step (gd_run, dot.h) for streamed pixel x and on every step-th pixel after it: its 9 taps'
- * destinations, listed when fresh (otherwise where the last run left them) */
-static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step, uint8_t fresh)
+/* The run's scatter step (gd_run, dot.h) for streamed pixel x and every step-th pixel after it: the 9 taps'
+ * destinations of pixel x (gd_run moves them on) */
+static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step)
 {
-    uint8_t t, t2 = s->t2;
-    if (fresh) {
-        uint8_t ky, kx;
-        for (t = 0, ky = 0; ky < 3; ky++) {
-            uint8_t *row = s->rows[ky];
-            for (kx = 0; kx < 3; kx++, t++) {
-                uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
-                s->dst[t] = row && xx < SIDE ? row + 3 * xx : 0;
-            }
+    uint8_t t, ky, kx, t2 = s->t2;
+    for (t = 0, ky = 0; ky < 3; ky++) {
+        uint8_t *row = s->rows[ky];
+        for (kx = 0; kx < 3; kx++, t++) {
+            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
+            s->dst[t] = row && xx < SIDE ? row + 3 * xx : 0;
+            COUNT(LAST, s->dst[t] ? (uint32_t)r->cout * r->count : 0);
         }
     }
-    for (t = 0; t < 9; t++)
-        COUNT(LAST, s->dst[t] ? (uint32_t)r->cout * r->count : 0);
     r->dst = s->dst;
     r->sw = (const uint8_t *)LVPTR(LAST, w);
     r->sstep = (uint8_t)(step * (t2 ? 6 : 3));
