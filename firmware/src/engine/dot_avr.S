@@ -134,6 +134,32 @@
     brne .Ltap\@
 .endm
 
+/* SUMS over a list of segments (gd_run's n has bit 7 set, dot.h): a segment's tap byte carries 16 x (pixels - 1)
+ * more pixels whose taps follow in the kernel row (X and Z just run on): its channels are cin x pixels, one loop */
+.macro SEGSUMS
+.Lseg\@:
+    ld r24, Y+              ; input pixel index
+    mul r24, r16
+    movw r26, r0
+    add r26, r22
+    adc r27, r23            ; X = base + index * cin
+    ld r24, Y+              ; kernel tap ky * 3 + kx + 16 x (pixels - 1)
+    mov r25, r24
+    andi r24, 15
+    mul r24, r19
+    movw r30, r0
+    add r30, r14
+    adc r31, r15            ; Z = w + tap * 4 * cin
+    swap r25
+    andi r25, 3
+    inc r25
+    mul r25, r16
+    mov r25, r0             ; cin x pixels <= 3 x 64
+    CHANNELS
+    dec r18
+    brne .Lseg\@
+.endm
+
     .text
 
 
@@ -222,9 +248,17 @@
     push r25
     movw r28, r20           ; Y = taps
     CLEAR                   ; the sums and sum(a)
+    sbrc r18, 7
+    rjmp .Lpseg
     tst r18
-    breq .Lpsums
+    brne .Lptaps
+    rjmp .Lpsums            ; no taps
+.Lptaps:
     SUMS
+    rjmp .Lpsums
+.Lpseg:
+    andi r18, 0x7F          ; a list of segments (n >= 1)
+    SEGSUMS
 .Lpsums:
     CORRECTION
     pop r29

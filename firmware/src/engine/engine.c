@@ -194,16 +194,25 @@ static uint8_t ring_rows(uint8_t k, uint8_t y, uint8_t yt[6])
 }
 
 /* The taps of pixel x of a ring-fed row whose input rows are yt[0 .. ny - 1] (ring_rows), in the planner's order
- * (ky outer, kx inner); returns the count */
-GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x, uint8_t side_in)
+ * (ky outer, kx inner); returns the count. The AVR kernel takes a list of segments (gd_run, dot.h): a tap whose
+ * input pixel and kernel tap both follow the last one's (a conv's kernel row) joins it, and the count gets bit 7. */
+GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x,
+                                    uint8_t side_in)
 {
-    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps;
+    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps, seg = 0;
     for (a = 0; a < ny; a++)
         for (b = 0; b < nx; b++) {
+#ifdef GD_RUN_ASM
+            if (b && ix[b] == ix[b - 1] + 1 && kx[b] == kx[b - 1] + 1) {
+                t[-1] = (uint8_t)(t[-1] + 16);
+                seg = 0x80;
+                continue;
+            }
+#endif
             *t++ = (uint8_t)(yt[a] + ix[b]);
             *t++ = (uint8_t)(yt[a + 3] + kx[b]);
         }
-    return (uint8_t)((t - taps) >> 1);
+    return (uint8_t)(((t - taps) >> 1) | seg);
 }
 
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
