@@ -78,7 +78,7 @@ static void pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_
 }
 
 /* gd_run's scatter step */
-static void scatter(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t cin, uint8_t step)
+static void scatter(uint8_t *const dst[9], uint16_t off, const uint8_t *e, const uint8_t *w, uint8_t cin)
 {
     const uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
@@ -89,20 +89,21 @@ static void scatter(uint8_t *dst[9], const uint8_t *e, const uint8_t *w, uint8_t
         uint32_t v;
         if (!p)
             continue;
+        p += off;
         v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
         p[0] = (uint8_t)v;
         p[1] = (uint8_t)(v >> 8);
         p[2] = (uint8_t)(v >> 16);
-        dst[t] = p + step;
     }
 }
 
 void gd_run(struct gd_run *r)
 {
-    for (; r->count; r->count--, r->out += r->out_step, r->base += r->cin) {
+    uint16_t off = 0;
+    for (; r->count; r->count--, r->out += r->out_step, r->base += r->cin, off += r->sstep) {
         pixel(r->out, r->base, r->taps, r->n, r->cin, r->w, r->stride, r->cout, r->rq);
         if (r->dst)
-            scatter(r->dst, r->out, r->sw, r->cout, r->sstep);
+            scatter(r->dst, off, r->out, r->sw, r->cout);
     }
 }
 

@@ -33,9 +33,11 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
  *  2. streamed level (dst set), the scatter step into the 1-channel output layer's partial sums: *dst[t] +=
  *     sum_i out[i] * (sw_t[i] - 128) for the 9 kernel taps t (stored as 3 groups of 4 "channels" of one tap, the
  *     last 3 unused: export/emit.py's psum_weights), each dst a 3-byte little-endian partial sum added modulo 2^24
- *     (exact: every final sum fits int24), then dst[t] += sstep; a null dst[t] (off the face) is skipped;
+ *     (exact: every final sum fits int24) at dst[t] + i * sstep for the run's pixel i; a null dst[t] (off the
+ *     face) is skipped;
  *  3. out += out_step, base += cin (the next pixel's input is the tap list's pixels moved on by one), count -= 1.
- * The run is left with count 0 and out, base and dst moved past its last pixel. count >= 1. The AVR keeps the
+ * The run is left with count 0 and out and base moved past its last pixel. count >= 1. n may have bit 7 set on
+ * the AVR: the list is of segments (engine.c's row_taps). The AVR keeps the
  * sums in registers and requantises them there (dot_avr.S, which reads the fields at these offsets: checked below);
  * the portable kernel runs gd_dot4 (dot.c). */
 struct gd_run {
@@ -45,8 +47,9 @@ struct gd_run {
     const uint8_t *w, *rq; /* the layer's weights (as above) and requantisation records */
     uint16_t stride;       /* bytes of weights per group of 4 outputs: 36 * cin */
     uint8_t n, cin, cout, count, out_step, sstep;
-    uint8_t **dst;         /* streamed: the 9 taps' partial sums for this pixel (0: not streamed) */
+    uint8_t *const *dst;   /* streamed: the 9 taps' partial sums for the first pixel (0: not streamed) */
     const uint8_t *sw;     /* streamed: the output layer's weights */
+    uint16_t soff;         /* the AVR gd_run's own: the pixel's offset from the first pixel's partial sums */
 };
 void gd_run(struct gd_run *r);
 
@@ -60,7 +63,7 @@ void gd_psum_rq(uint8_t *row, const uint8_t *rec, uint8_t n);
 
 #include <stddef.h>
 typedef char gd_run_layout_of_dot_avr_S[offsetof(struct gd_run, stride) == 10 && offsetof(struct gd_run, n) == 12 &&
-                                        offsetof(struct gd_run, dst) == 18 && offsetof(struct gd_run, sw) == 20 ? 1 : -1];
+                                        offsetof(struct gd_run, dst) == 18 && offsetof(struct gd_run, soff) == 22 ? 1 : -1];
 #endif
 
 #endif

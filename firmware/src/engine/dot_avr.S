@@ -285,19 +285,21 @@
     ret
 
 
-/* gd_scatter3 (dot.h): one pixel e times the output kernel's 9 taps, each result added into its 3-byte partial sum
- * and its destination moved on by `step` for the next pixel of the row (0: off the face, skipped and kept). Taps
- * 0-3 and 4-7 run as two groups of 4 "channels" (one activation load feeding 4 multiplies), tap 8 alone (channel 0
- * of the third group; its 3 unused channels are never multiplied). The sum minus 128 * sum(a) modulo 2^24 is
- * exactly what to add, so no sign is needed. avr-gcc ABI: dst r25:r24, e r23:r22, w r21:r20, cin r18, step r16.
- * Y destinations, Z weights, X activations then each destination, r16 cin, r18 step - 2, r19 groups left. */
+/* The scatter step (gd_run, dot.h): one pixel e times the output kernel's 9 taps, each result added into its 3-byte
+ * partial sum at dst[t] + the pixel's offset in the run (dst[t] = 0: off the face, skipped). Taps 0-3 and 4-7 run
+ * as two groups of 4 "channels" (one activation load feeding 4 multiplies), tap 8 alone (channel 0 of the third
+ * group; its 3 unused channels are never multiplied). The sum minus 128 * sum(a) modulo 2^24 is exactly what to
+ * add, so no sign is needed. In: dst r25:r24, e r23:r22, w r21:r20, cin r18, offset r15:r14 (kept).
+ * Y destinations, Z weights, X activations then each destination, r16 cin, r19 groups left. */
 .macro ADDTO a, b, c
     ld r26, Y+
-    ld r27, Y+              ; X = its partial sum (RAM is above 0x100: high byte 0 only for "none")
+    ld r27, Y+              ; its partial sum at the run's first pixel (RAM is above 0x100: 0 only for "none")
     cpse r27, r17
     rjmp 1f
     rjmp 2f                 ; off the face
-1:  sub \a, r24
+1:  add r26, r14
+    adc r27, r15            ; X = this pixel's
+    sub \a, r24
     sbc \b, r20
     sbc \c, r21             ; the exact sum modulo 2^24
     ld r0, X
@@ -309,11 +311,6 @@
     ld r0, X
     adc r0, \c
     st X, r0
-    add r26, r18
-    adc r27, r17            ; the next pixel's: + step
-    st -Y, r27
-    st -Y, r26
-    adiw r28, 2
 2:
 .endm
 
@@ -321,10 +318,7 @@
     clr r17
     movw r28, r24           ; Y = dst
     movw r30, r20           ; Z = w
-    subi r16, 2             ; X ends on a sum's last byte: + step - 2 is the next pixel's
-    mov r19, r18
-    mov r18, r16
-    mov r16, r19            ; cin >= 1
+    mov r16, r18            ; cin >= 1
     ldi r19, 2
 .Lsgroup:
     CLEAR
@@ -383,14 +377,17 @@
 gd_run:
     SAVE
     push r16
-.Lrun:
-    push r24
-    push r25                ; the run, kept across the pixel
     movw r30, r24
-    ldd r24, Z+0
-    ldd r25, Z+1            ; out
+    std Z+22, r1
+    std Z+23, r1            ; the scatter's offset: 0 at the first pixel (r1 = 0 on entry)
     ldd r22, Z+2
     ldd r23, Z+3            ; base
+    ldd r16, Z+13           ; cin
+.Lrun:                      ; Z = the run; base and cin stay in r23:r22 and r16 across the pixel step
+    push r30
+    push r31
+    ldd r24, Z+0
+    ldd r25, Z+1            ; out
     ldd r20, Z+4
     ldd r21, Z+5            ; taps
     ldd r14, Z+6
@@ -400,7 +397,6 @@ gd_run:
     ldd r12, Z+10
     ldd r13, Z+11           ; stride
     ldd r18, Z+12           ; n
-    ldd r16, Z+13           ; cin
     ldd r10, Z+14           ; cout
     rcall .Lpixel
     pop r31
@@ -411,17 +407,29 @@ gd_run:
     breq .Lrnext            ; not streamed
     push r30
     push r31
+    push r16
+    push r22
+    push r23
     LEVEL inc               ; the benchmark's attribution: the scatter is the output level's work
+    ldd r14, Z+22
+    ldd r15, Z+23           ; the pixel's offset from the run's first
     ldd r22, Z+0
     ldd r23, Z+1            ; e = the pixel just written
     ldd r20, Z+20
     ldd r21, Z+21           ; the output layer's weights
     ldd r18, Z+14           ; its cin: this level's cout
-    ldd r16, Z+17           ; the destinations' step
     rcall .Lscatter
     LEVEL dec
+    pop r23
+    pop r22
+    pop r16
     pop r31
     pop r30
+    ldd r0, Z+17
+    add r14, r0
+    adc r15, r17
+    std Z+22, r14
+    std Z+23, r15           ; offset += sstep
 .Lrnext:                    ; r17 = 0 (both steps keep it)
     ldd r24, Z+0
     ldd r25, Z+1
@@ -430,20 +438,16 @@ gd_run:
     adc r25, r17
     std Z+0, r24
     std Z+1, r25            ; out += out_step
-    ldd r24, Z+2
-    ldd r25, Z+3
-    ldd r0, Z+13
-    add r24, r0
-    adc r25, r17
-    std Z+2, r24
-    std Z+3, r25            ; base += cin
+    add r22, r16
+    adc r23, r17            ; base += cin
     ldd r24, Z+15
     dec r24
     std Z+15, r24
-    movw r24, r30
     breq .Lrdone
     rjmp .Lrun
 .Lrdone:
+    std Z+2, r22
+    std Z+3, r23            ; base past the run, as the portable gd_run leaves it
     pop r16
     RESTORE
     clr r1
