@@ -61,6 +61,12 @@ void gd_run(struct gd_run *r);
 void gd_psum_fill(uint8_t *p, const uint8_t *rec, uint8_t n);
 void gd_psum_rq(uint8_t *row, const uint8_t *rec, uint8_t n);
 
+/* The FC for one pixel of its 4x4 view, in assembly on the AVR (engine.c's fc_pixel has the portable loop): out[c]
+ * = rq(the nb-byte table entry at tab + sum_k w[k] * cond[k], the shift at sh) (engine/requant.h) for c < ch, the
+ * entry, weights and shift of output c being 16 entries (of nb bytes, of dim weights, of one shift) after c - 1's */
+void gd_fc(uint8_t *out, const uint8_t *cond, const uint8_t *tab, const int8_t *w, const int8_t *sh, uint8_t ch,
+           uint8_t dim, uint8_t nb);
+
 #include <stddef.h>
 typedef char gd_run_layout_of_dot_avr_S[offsetof(struct gd_run, stride) == 10 && offsetof(struct gd_run, n) == 12 &&
                                         offsetof(struct gd_run, dst) == 18 && offsetof(struct gd_run, soff) == 22 ? 1 : -1];

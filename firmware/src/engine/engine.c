@@ -53,6 +53,7 @@ static uint8_t mod(uint8_t v, uint8_t m)
     return m == 3 ? gd_rd_u8(&mod3[v]) : (uint8_t)(v & (m - 1));
 }
 
+#ifndef GD_RUN_ASM
 /* An FC table entry: GD_FC_BYTES little-endian two's complement bytes in flash -> int32 */
 static int32_t fc_entry(const uint8_t *p)
 {
@@ -69,10 +70,17 @@ static int32_t fc_entry(const uint8_t *p)
     return (int32_t)v;
 #endif
 }
+#endif
 
 /* FC pixel (y, x) of the (GD_FC_CH, 4, 4) view: the pips' table row + condition x weights, all in flash */
 static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
 {
+#ifdef GD_RUN_ASM
+    uint8_t j = (uint8_t)(y * 4u + x);
+    ENTER(0);
+    gd_fc(out, &arena[GD_AT_COND], gd_fc_table[arena[GD_AT_PIPS]][j], gd_fc_w[j], &gd_fc_shift[j], GD_FC_CH,
+          GD_COND_DIM, GD_FC_BYTES);
+#else
     const uint8_t *cond = &arena[GD_AT_COND];
     uint8_t pi = arena[GD_AT_PIPS], c, k;
     ENTER(0);
@@ -83,6 +91,7 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
             acc += gd_mul_u8s8(cond[k], gd_rd_i8(&gd_fc_w[j][k]));
         out[c] = rq(acc, gd_rd_i8(&gd_fc_shift[j]));
     }
+#endif
     COUNT(0, GD_FC_CH * GD_COND_DIM);
     LEAVE();
 }
