@@ -566,7 +566,7 @@ gd_fc:
     lpm r20, Z              ; s
     clr r24
     sbrc r5, 7
-    rjmp .Lfcout            ; acc < 0: 0 (acc = 0 gives 0 below)
+    rjmp .Lfcout            ; acc < 0: 0
     tst r20
     breq .Lfcleft
     brmi .Lfcleft
@@ -603,7 +603,12 @@ gd_fc:
 .Lfcsat:
     ldi r24, 255
     rjmp .Lfcout
-.Lfcleft:                   ; s <= 0, t = -s: t >= 8 or acc > 255 >> t saturates, else acc << t
+.Lfcleft:                   ; s <= 0, t = -s: acc = 0 gives 0; t >= 8 or acc > 255 >> t saturates, else acc << t
+    mov r21, r2
+    or r21, r3
+    or r21, r4
+    or r21, r5
+    breq .Lfcout
     neg r20
     cpi r20, 8
     brsh .Lfcsat
