@@ -35,8 +35,6 @@ def test_committed_default_bit_exact_and_within_the_firmware_plan(committed):
     assert committed["avr"]["ram"] == committed["activation_ram_plan"]  # the arena is the engine's only RAM
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11's goal is not reached yet: see docs/benchmarks.md for the measured "
-                                       "cycles per network MAC and where they go")
 def test_committed_default_cycles_per_network_mac_budget(committed):
     assert committed["avr_cycles_per_face"] <= budgets.AVR_CYCLES_PER_NETWORK_MAC * committed["network_macs"]
 
