@@ -36,10 +36,9 @@ void gd_dot4(int32_t *acc, const uint8_t *base, const uint8_t *taps, uint8_t n, 
  *     (exact: every final sum fits int24) at dst[t] + i * sstep for the run's pixel i; a null dst[t] (off the
  *     face) is skipped;
  *  3. out += out_step, base += cin (the next pixel's input is the tap list's pixels moved on by one), count -= 1.
- * The run is left with count 0 and out and base moved past its last pixel. count >= 1. n may have bit 7 set on
- * the AVR: the list is of segments (engine.c's row_taps). The AVR keeps the
- * sums in registers and requantises them there (dot_avr.S, which reads the fields at these offsets: checked below);
- * the portable kernel runs gd_dot4 (dot.c). */
+ * The run is left with count 0 and out and base moved past its last pixel. count >= 1. On the AVR n may have bit
+ * 7 set: the list is of segments (engine.c's row_taps). The AVR keeps the sums in registers and requantises them
+ * there (dot_avr.S, which reads the fields at these offsets: checked below); the portable kernel runs gd_dot4. */
 struct gd_run {
     uint8_t *out;          /* the first pixel's cout channels */
     const uint8_t *base;   /* the input level's buffer, indexed by the tap list */
@@ -69,7 +68,8 @@ void gd_fc(uint8_t *out, const uint8_t *cond, const uint8_t *tab, const int8_t *
 
 #include <stddef.h>
 typedef char gd_run_layout_of_dot_avr_S[offsetof(struct gd_run, stride) == 10 && offsetof(struct gd_run, n) == 12 &&
-                                        offsetof(struct gd_run, dst) == 18 && offsetof(struct gd_run, soff) == 22 ? 1 : -1];
+                                        offsetof(struct gd_run, dst) == 18 &&
+                                        offsetof(struct gd_run, soff) == 22 ? 1 : -1];
 #endif
 
 #endif

@@ -1,12 +1,13 @@
-/* The AVR kernels of dot.h: gd_pixel (a 3x3 layer's pixel, requantised) and gd_scatter3 (the output layer's partial
- * sums). 4 output channels per pass, one activation load feeding 4 multiplies.
+/* The AVR kernels of dot.h: gd_run (a run of a 3x3 layer's pixels, requantised: the pixel step; and on a streamed
+ * level, the output layer's partial sums: the scatter step), gd_psum_fill, gd_psum_rq and gd_fc. 4 output channels
+ * per pass, one activation load feeding 4 multiplies.
  *
  * Per non-zero activation: LD 2 + 4 x (LPM 3 + MUL 2 + 3-byte add 3) + its sum 2 + zero test and loop 5 = 41 cycles
  * for 4 MACs; a zero activation (ReLU) skips its 4 products in 10. Weights are offset binary (w + 128), so MUL is
  * unsigned and needs no sign extension; the 4 sums are corrected by 128 * sum(a) once per group. Everything is
  * added modulo 2^24 (3-byte registers), exact because every final value fits int24 (the exporter's accumulator
  * proof, export/emit.py's check_engine_limits). The C engine calls no gd_dot4 on the AVR: the portable one (dot.c)
- * serves the portable gd_pixel of the comparison build.
+ * serves the portable gd_run of the comparison build.
  *
  * Registers in a group: sums r2-r13 (3 bytes x 4), zero r17 (MUL overwrites r1, cleared on return), sum(a)
  * r21:r20, X activations, Y taps, Z weights, r24 activation, r25 channel count, r18 tap count, r19 = 4 * cin. */
@@ -195,12 +196,13 @@
 4:
 .endm
 
-/* gd_pixel (dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the record's bias (the
- * rounding folded in), all modulo 2^24 (the result fits int24: the exporter's proof), and engine/requant.h's rq3:
- * the sign bit gives 0, q whole-byte moves, two MULs by m for the last bits and the saturation test. ~40 cycles
- * per output instead of a 32-bit requantisation in C.
- * avr-gcc ABI: out r25:r24, base r23:r22, taps r21:r20, n r18, cin r16, w r15:r14, stride r13:r12, cout r10,
- * rq r9:r8. In the epilogue: Y out, Z records, r27 outputs left, r24/r20/r21 128 * sum(a), r18 q, r19 m. */
+/* The pixel step (gd_run, dot.h): the same sums, then per output in registers: minus 128 * sum(a), plus the
+ * record's bias (the rounding folded in), all modulo 2^24 (the result fits int24: the exporter's proof), and
+ * engine/requant.h's rq3: the sign bit gives 0, q whole-byte moves, two MULs by m for the last bits and the
+ * saturation test. ~40 cycles per output instead of a 32-bit requantisation in C.
+ * In (gd_run loads them from the run): out r25:r24, base r23:r22, taps r21:r20, n r18 (bit 7: segments), cin r16,
+ * w r15:r14, stride r13:r12, cout r10, rq r9:r8; base, cin and r17 = 0 are kept. In the epilogue: Y out,
+ * Z records, r27 outputs left, r24/r20/r21 128 * sum(a), r18 q, r19 m. */
 .macro OUTPUT a, b, c
     sub \a, r24
     sbc \b, r20

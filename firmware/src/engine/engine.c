@@ -2,7 +2,7 @@
  *
  * Every level is reached through get(k, y, x), which returns the index of pixel (y, x) in level k's buffer and
  * computes it first on a miss (a ring computes the whole row). A pixel of a 3x3 layer lists its taps (input pixel
- * index, kernel tap) by fetching each from the level below, then gd_dot4 (dot.h) runs 4 output channels per pass.
+ * index, kernel tap) by fetching each from the level below, then gd_run (dot.h) runs 4 output channels per pass.
  * The plan guarantees that fetching one tap never evicts another of the same pixel (export/plan.py simulates this
  * exact access order). All buffers live in one arena of GD_ARENA_BYTES; sizes and offsets come from the plan. */
 #include <stdint.h>
@@ -374,7 +374,8 @@ static void init_tags(void)
 #if GD_OUTPUT_PSUM
 
 /* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
- * gd_scatter3 (dot.h): exact, because every final sum (rounding constant included) fits int24 (export/emit.py). */
+ * gd_run's scatter step (dot.h): exact, because every final sum (rounding constant included) fits int24
+ * (export/emit.py). */
 static uint8_t *ps(uint8_t y, uint8_t x)
 {
     return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * 3u];
