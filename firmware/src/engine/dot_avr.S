@@ -115,15 +115,20 @@
     ror r24
 .endm
 
-/* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
- * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
-.macro SUMS
-.Ltap\@:
+/* X = base + (the input pixel index at Y+) * cin */
+.macro TAPX
     ld r24, Y+              ; input pixel index
     mul r24, r16
     movw r26, r0
     add r26, r22
     adc r27, r23            ; X = base + index * cin
+.endm
+
+/* The sums of one group of 4 outputs over the taps: on entry Y = taps, r18 = n >= 1, Z unused, sums r2-r13 and
+ * sum(a) r21:r20 cleared; on exit the 4 unsigned 24-bit sums in r4:r3:r2, r7:r6:r5, r10:r9:r8, r13:r12:r11. */
+.macro SUMS
+.Ltap\@:
+    TAPX
     ld r24, Y+              ; kernel tap ky * 3 + kx
     mul r24, r19
     movw r30, r0
@@ -139,11 +144,7 @@
  * more pixels whose taps follow in the kernel row (X and Z just run on): its channels are cin x pixels, one loop */
 .macro SEGSUMS
 .Lseg\@:
-    ld r24, Y+              ; input pixel index
-    mul r24, r16
-    movw r26, r0
-    add r26, r22
-    adc r27, r23            ; X = base + index * cin
+    TAPX
     ld r24, Y+              ; kernel tap ky * 3 + kx + 16 x (pixels - 1)
     mov r25, r24
     andi r24, 15
