@@ -7,9 +7,10 @@
  * The result is exact in int32; the proofs (docs/integer-contract.md) keep every true partial sum inside 24 bits.
  * Weights are stored + 128 so a kernel may multiply unsigned (AVR: MUL, 2 cycles, no sign handling) and subtract
  * 128 * sum(a) once at the end; the portable kernel multiplies signed through gd_mul_u8s8 (mul8.h).
- * dot.c has the portable versions of all of them. dot_avr.S replaces gd_run on the AVR (whose engine then calls
- * no gd_dot4); dot_rv32.S replaces gd_dot4 on RISC-V with -DGD_RV32_ASM (the CH32V003: quarter squares, no multiply
- * instruction), under dot.c's portable gd_run; -DGD_PORTABLE_KERNEL keeps dot.c everywhere. */
+ * dot.c has the portable gd_dot4 and gd_run; dot_avr.S replaces gd_run on the AVR (whose engine then calls no
+ * gd_dot4), fc_rows_avr.S adds the AVR-only kernels at the end of this file; dot_rv32.S replaces gd_dot4 on
+ * RISC-V with -DGD_RV32_ASM (the CH32V003: quarter squares, no multiply instruction), under dot.c's portable
+ * gd_run; -DGD_PORTABLE_KERNEL keeps dot.c everywhere. */
 #ifndef GENDIE_DOT_H
 #define GENDIE_DOT_H
 
