@@ -4,6 +4,16 @@
 #define GENDIE_DOT_AVR_H
 #ifdef __ASSEMBLER__
 
+/* One product into a 3-byte sum: the next weight (w + 128, flash) times the activation r24, unsigned (MUL, 2
+ * cycles); r17 zero */
+.macro MAC a, b, c
+    lpm r0, Z+
+    mul r24, r0
+    add \a, r0
+    adc \b, r1
+    adc \c, r17
+.endm
+
 /* One tap's channels into the 4 sums: X activations, Z weights, r25 = cin >= 1, r24 scratch, r17 zero */
 .macro CHANNELS
 .Lch\@:
@@ -12,26 +22,10 @@
     breq .Lz\@
     add r20, r24
     adc r21, r17
-    lpm r0, Z+              ; w + 128 of output 0
-    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
-    add r2, r0
-    adc r3, r1
-    adc r4, r17
-    lpm r0, Z+              ; w + 128 of output 1
-    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
-    add r5, r0
-    adc r6, r1
-    adc r7, r17
-    lpm r0, Z+              ; w + 128 of output 2
-    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
-    add r8, r0
-    adc r9, r1
-    adc r10, r17
-    lpm r0, Z+              ; w + 128 of output 3
-    mul r24, r0             ; a * (w + 128), unsigned: 2 cycles
-    add r11, r0
-    adc r12, r1
-    adc r13, r17
+    MAC r2, r3, r4          ; output 0
+    MAC r5, r6, r7          ; output 1
+    MAC r8, r9, r10         ; output 2
+    MAC r11, r12, r13       ; output 3
     dec r25
     brne .Lch\@
     rjmp .Lchd\@

@@ -1,57 +1,32 @@
-/* The depth-first decoder: decoder_run (decoder.h) over the generated level table and tables (src/model/).
- *
- * Every level is reached through get(k, y, x), which returns the index of pixel (y, x) in level k's buffer and
- * computes it first on a miss (a ring computes the whole row). A pixel of a 3x3 layer lists its taps (input pixel
- * index, kernel tap) by fetching each from the level below, then gd_run (dot.h) runs 4 output channels per pass.
- * The plan guarantees that fetching one tap never evicts another of the same pixel (export/plan.py simulates this
- * exact access order). All buffers live in one arena of GD_ARENA_BYTES; sizes and offsets come from the plan. */
+/* The depth-first decoder's levels: decoder_run (output.c) reaches every level through get(k, y, x), which returns
+ * the index of pixel (y, x) in level k's buffer and computes it first on a miss (a ring computes the whole row). A
+ * pixel of a 3x3 layer lists its taps (input pixel index, kernel tap) by fetching each from the level below, then
+ * gd_run (dot.h) runs 4 output channels per pass. The plan guarantees that fetching one tap never evicts another of
+ * the same pixel (export/plan.py simulates this exact access order). All buffers live in one arena of
+ * GD_ARENA_BYTES; sizes and offsets come from the plan (src/model/). */
 #include <stdint.h>
 
-#include "decoder.h"
 #include "decoder_model.h"
 #include "engine/dot.h"
+#include "engine/levels.h"
 #include "engine/mul8.h"
 #include "engine/requant.h"
 
 #ifdef GD_COUNT_MACS
-uint32_t gd_macs[GD_NLEVELS]; /* host test hook: MACs per layer, recompute included */
-#define COUNT(k, v) (gd_macs[k] += (v))
-#else
-#define COUNT(k, v) ((void)0)
+uint32_t gd_macs[GD_NLEVELS];
 #endif
 
-/* Benchmark hook (bench/c/avr_face.c builds with -DGD_LEVEL_REG=GPIOR1): the level whose work is running, so the
- * simulator can attribute every cycle to a level. Empty in every other build. */
-#ifdef GD_LEVEL_REG
-#define ENTER(k)                   \
-    uint8_t gd_outer = GD_LEVEL_REG; \
-    GD_LEVEL_REG = (k)
-#define LEAVE() (GD_LEVEL_REG = gd_outer)
-#else
-#define ENTER(k) ((void)0)
-#define LEAVE() ((void)0)
-#endif
+uint8_t gd_arena[GD_ARENA_BYTES] = {0}; /* defined here (in .bss, not a common symbol) */
 
-#ifdef __GNUC__
-#define GD_NOINLINE __attribute__((noinline)) /* keeps big frames out of the recursion */
-#else
-#define GD_NOINLINE
-#endif
+#ifndef __AVR__ /* the AVR inlines it (levels.h) */
+static const uint8_t gd_mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
+                                             1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
 
-static uint8_t arena[GD_ARENA_BYTES];
-
-#define LV(k, field) gd_rd_u8(&gd_levels[k].field)
-#define LV16(k, field) gd_rd_u16(&gd_levels[k].field)
-#define LVPTR(k, field) gd_rd_ptr(&gd_levels[k].field)
-
-static const uint8_t mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
-                                          1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
-
-/* v mod m for the plan's slot counts (2, 3 or 4): a variable modulo would be a division call on AVR */
-static uint8_t mod(uint8_t v, uint8_t m)
+uint8_t gd_mod(uint8_t v, uint8_t m)
 {
-    return m == 3 ? gd_rd_u8(&mod3[v]) : (uint8_t)(v & (m - 1));
+    return m == 3 ? gd_rd_u8(&gd_mod3[v]) : (uint8_t)(v & (m - 1));
 }
+#endif
 
 #ifndef GD_RUN_ASM
 /* An FC table entry: GD_FC_BYTES little-endian two's complement bytes in flash -> int32 */
@@ -78,11 +53,11 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
 #ifdef GD_RUN_ASM
     uint8_t j = (uint8_t)(y * 4u + x);
     ENTER(0);
-    gd_fc(out, &arena[GD_AT_COND], gd_fc_table[arena[GD_AT_PIPS]][j], gd_fc_w[j], &gd_fc_shift[j], GD_FC_CH,
+    gd_fc(out, &gd_arena[GD_AT_COND], gd_fc_table[gd_arena[GD_AT_PIPS]][j], gd_fc_w[j], &gd_fc_shift[j], GD_FC_CH,
           GD_COND_DIM, GD_FC_BYTES);
 #else
-    const uint8_t *cond = &arena[GD_AT_COND];
-    uint8_t pi = arena[GD_AT_PIPS], c, k;
+    const uint8_t *cond = &gd_arena[GD_AT_COND];
+    uint8_t pi = gd_arena[GD_AT_PIPS], c, k;
     ENTER(0);
     for (c = 0; c < GD_FC_CH; c++) {
         uint16_t j = (uint16_t)(c * 16u + y * 4u + x);
@@ -112,20 +87,6 @@ GD_NOINLINE static void run_init(struct gd_run *r, uint8_t k, const uint8_t *bel
     r->dst = 0;
 }
 
-/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
- * pixel lands (0: off the face), ConvT s2 or conv */
-struct ps_row {
-    uint8_t *rows[3], *dst[9], t2;
-};
-#if GD_OUTPUT_PSUM
-#if GD_PSUM_BYTES != 3
-#error "the partial-sum kernels (gd_run's scatter step) add 3-byte sums: re-export the model"
-#endif
-#define LAST (GD_NLEVELS - 1)
-#define SIDE 32
-static void ps_rows(uint8_t y, struct ps_row *r);
-static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step);
-#endif
 
 /* All output channels of pixel x of level k from its listed taps, requantised, and (stream) scattered into the
  * output's partial sums. Its own frame (the run), kept off the recursion of list_taps. */
@@ -139,7 +100,7 @@ GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *ta
     COUNT(k, (uint32_t)n * r.cin * r.cout);
 #if GD_OUTPUT_PSUM
     if (stream)
-        stream_init(&r, stream, x, 1);
+        gd_stream_init(&r, stream, x, 1);
 #endif
     (void)stream;
     (void)x;
@@ -193,9 +154,9 @@ static uint8_t ring_rows(uint8_t k, uint8_t y, uint8_t yt[6])
     const struct gd_level *B = &gd_levels[k - 1];
     uint8_t side_in = gd_rd_u8(&B->side), rows = gd_rd_u8(&B->rows), a;
     uint8_t n = axis(LV(k, kind) == GD_CONVT2, y, side_in, yt + 3, yt);
-    const uint8_t *tag = &arena[gd_rd_u16(&B->tags)];
+    const uint8_t *tag = &gd_arena[gd_rd_u16(&B->tags)];
     for (a = 0; a < n; a++) {
-        uint8_t r = mod(yt[a], rows);
+        uint8_t r = gd_mod(yt[a], rows);
         yt[a] = tag[r] == yt[a] ? (uint8_t)(r * side_in) : get((uint8_t)(k - 1), yt[a], 0);
         yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
     }
@@ -243,7 +204,7 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
         for (b = 0; b < nx; b++, n++) {
 #ifdef GD_AT_FC_SCRATCH
             if (below == GD_SCRATCH) {
-                fc_pixel(iy[a], ix[b], &arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
+                fc_pixel(iy[a], ix[b], &gd_arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
                 taps[2 * n] = n;
             } else
 #endif
@@ -255,7 +216,7 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
 }
 
 /* Pixel (y, x) of level k >= 1, every channel, into out (stream: then into the partial sums) */
-static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *stream)
+void gd_level_pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *stream)
 {
     uint8_t taps[18], n;
     uint16_t below;
@@ -266,12 +227,12 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *
 #else
     below = LV16(k - 1, buf);
 #endif
-    finish(k, &arena[below], taps, n, out, stream, x);
+    finish(k, &gd_arena[below], taps, n, out, stream, x);
     LEAVE();
 }
 
 /* The input rows of output row y of level k over a RING level below, computed on a miss (ring_rows) */
-static void fetch_rows(uint8_t k, uint8_t y)
+void gd_fetch_rows(uint8_t k, uint8_t y)
 {
     uint8_t yt[6];
     ring_rows(k, y, yt);
@@ -283,13 +244,13 @@ static void fetch_rows(uint8_t k, uint8_t y)
  * with every even x); the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the odd ones from 1, two
  * apart; streamed, the even ones from 2); x = side - 1. Pixels go to out, cout bytes apart, or (stream) all to
  * out, each scattered into the partial sums. */
-GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
+GD_NOINLINE void gd_ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
     const struct gd_level *L = &gd_levels[k];
     uint8_t taps[18], yt[6], ny, x0 = 0;
     uint8_t side = gd_rd_u8(&L->side), side_in = gd_rd_u8(&L[-1].side), t2 = gd_rd_u8(&L->kind) == GD_CONVT2;
     uint8_t step = t2 ? 2 : 1;
-    const uint8_t *below = &arena[gd_rd_u16(&L[-1].buf)];
+    const uint8_t *below = &gd_arena[gd_rd_u16(&L[-1].buf)];
     struct gd_run r;
     ENTER(k);
     run_init(&r, k, below, out);
@@ -309,7 +270,7 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
         COUNT(k, (uint32_t)r.n * r.cin * r.cout * r.count);
 #if GD_OUTPUT_PSUM
         if (stream)
-            stream_init(&r, stream, x0, step);
+            gd_stream_init(&r, stream, x0, step);
 #endif
         gd_run(&r);
         if (x0 + 1 >= side)
@@ -323,22 +284,22 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 {
     const struct gd_level *L = &gd_levels[k];
-    uint8_t *tag = &arena[gd_rd_u16(&L->tags)];
-    uint8_t rows = gd_rd_u8(&L->rows), r = mod(y, rows);
+    uint8_t *tag = &gd_arena[gd_rd_u16(&L->tags)];
+    uint8_t rows = gd_rd_u8(&L->rows), r = gd_mod(y, rows);
     if (gd_rd_u8(&L->storage) == GD_RING) {
         uint8_t side = gd_rd_u8(&L->side);
         if (tag[r] != y) {
             uint8_t xx, c = gd_rd_u8(&L->cout);
-            uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
+            uint8_t *p = &gd_arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
             if (k && LV(k - 1, storage) == GD_RING) {
-                fetch_rows(k, y);
-                ring_row(k, y, p, 0);
+                gd_fetch_rows(k, y);
+                gd_ring_row(k, y, p, 0);
             } else {
                 for (xx = 0; xx < side; xx++, p += c) {
                     if (k == 0)
                         fc_pixel(y, xx, p);
                     else
-                        pixel(k, y, xx, p, 0);
+                        gd_level_pixel(k, y, xx, p, 0);
                 }
             }
             tag[r] = y;
@@ -346,10 +307,10 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         return (uint8_t)(r * side + x);
     } else {
         uint8_t cols = gd_rd_u8(&L->cols);
-        uint8_t s = (uint8_t)(r * cols + mod(x, cols));
+        uint8_t s = (uint8_t)(r * cols + gd_mod(x, cols));
         tag += 2 * s;
         if (tag[0] != y || tag[1] != x) {
-            pixel(k, y, x, &arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout), 0);
+            gd_level_pixel(k, y, x, &gd_arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout), 0);
             tag[0] = y;
             tag[1] = x;
         }
@@ -357,7 +318,7 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
     }
 }
 
-static void init_tags(void)
+void gd_init_tags(void)
 {
     uint8_t k;
     for (k = 0; k + 1 < GD_NLEVELS; k++) {
@@ -367,141 +328,7 @@ static void init_tags(void)
         else if (st == GD_WINDOW)
             n = (uint8_t)(2 * LV(k, rows) * LV(k, cols));
         for (i = 0; i < n; i++)
-            arena[LV16(k, tags) + i] = 0xFF; /* no row/pixel 255 exists */
+            gd_arena[LV16(k, tags) + i] = 0xFF; /* no row/pixel 255 exists */
     }
 }
 
-#if GD_OUTPUT_PSUM
-
-/* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
- * gd_run's scatter step (dot.h): exact, because every final sum (rounding constant included) fits int24
- * (export/emit.py). */
-static uint8_t *ps(uint8_t y, uint8_t x)
-{
-    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * 3u];
-}
-
-/* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
-static void ps_init(uint8_t y)
-{
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-#ifdef GD_RUN_ASM
-    gd_psum_fill(ps(y, 0), rec, SIDE);
-#else
-    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
-    for (x = 0; x < SIDE; x++) {
-        *p++ = b0;
-        *p++ = b1;
-        *p++ = b2;
-    }
-#endif
-}
-
-/* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
- * and hand it over; ps_init refills the slot before it is used again. */
-static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
-{
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-    uint8_t *row = ps(y, 0);
-    ENTER(LAST);
-#ifdef GD_RUN_ASM
-    gd_psum_rq(row, rec, SIDE);
-#else
-    {
-        uint8_t x, q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
-        const uint8_t *p = row;
-        for (x = 0; x < SIDE; x++, p += 3)
-            row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
-    }
-#endif
-    LEAVE();
-    emit(y, row, ctx);
-}
-
-/* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
- * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
- * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-static void ps_rows(uint8_t y, struct ps_row *r)
-{
-    uint8_t ky;
-    r->t2 = LV(LAST, kind) == GD_CONVT2;
-    for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = r->t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
-        r->rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
-    }
-}
-
-/* The run's scatter step (gd_run, dot.h) for streamed pixel x and every step-th pixel after it: the 9 taps'
- * destinations of pixel x (gd_run moves them on) */
-static void stream_init(struct gd_run *r, struct ps_row *s, uint8_t x, uint8_t step)
-{
-    uint8_t t, ky, kx, t2 = s->t2;
-    for (t = 0, ky = 0; ky < 3; ky++) {
-        uint8_t *row = s->rows[ky];
-        for (kx = 0; kx < 3; kx++, t++) {
-            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
-            s->dst[t] = row && xx < SIDE ? row + 3 * xx : 0;
-            COUNT(LAST, s->dst[t] ? (uint32_t)r->cout * r->count : 0);
-        }
-    }
-    r->dst = s->dst;
-    r->sw = (const uint8_t *)LVPTR(LAST, w);
-    r->sstep = (uint8_t)(step * (t2 ? 6 : 3));
-}
-
-/* Stream the last hidden level row by row; an output row is emitted once no later streamed row reaches it:
- * conv: row y - 1 after streamed row y; ConvT s2: rows 2y - 1 and 2y after streamed row y. Three rows live. */
-static void run(decoder_row_fn emit, void *ctx)
-{
-    uint8_t t2 = LV(LAST, kind) == GD_CONVT2, side_in = LV(LAST - 1, side), y, x;
-    ps_init(0);
-    ps_init(1);
-    for (y = 0; y < side_in; y++) {
-        if (t2 && y >= 1) {
-            ps_init((uint8_t)(2 * y));
-            ps_init((uint8_t)(2 * y + 1));
-        } else if (!t2 && y >= 1 && y + 1 < SIDE) {
-            ps_init((uint8_t)(y + 1));
-        }
-        uint8_t *e = &arena[LV16(LAST - 1, buf)];
-        if (LV(LAST - 2, storage) == GD_RING) {
-            struct ps_row r;
-            fetch_rows(LAST - 1, y);
-            ps_rows(y, &r);
-            ring_row(LAST - 1, y, e, &r);
-        } else {
-            struct ps_row r;
-            ps_rows(y, &r);
-            for (x = 0; x < side_in; x++)
-                pixel(LAST - 1, y, x, e, &r);
-        }
-        if (t2 && y >= 1)
-            ps_emit((uint8_t)(2 * y - 1), emit, ctx);
-        if (t2)
-            ps_emit((uint8_t)(2 * y), emit, ctx);
-        else if (y >= 1)
-            ps_emit((uint8_t)(y - 1), emit, ctx);
-    }
-    ps_emit(SIDE - 1, emit, ctx);
-}
-#else
-static void run(decoder_row_fn emit, void *ctx)
-{
-    uint8_t y, x, *row = &arena[GD_AT_OUT_ROW];
-    for (y = 0; y < 32; y++) {
-        for (x = 0; x < 32; x++)
-            pixel(GD_NLEVELS - 1, y, x, &row[x]);
-        emit(y, row, ctx);
-    }
-}
-#endif
-
-void decoder_run(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)
-{
-    uint8_t k;
-    arena[GD_AT_PIPS] = (uint8_t)((pips < 1 ? 1 : pips > 6 ? 6 : pips) - 1);
-    for (k = 0; k < GD_COND_DIM; k++)
-        arena[GD_AT_COND + k] = gd_rd_u8(&gd_cond[k][code]);
-    init_tags();
-    run(emit, ctx);
-}
