@@ -54,7 +54,7 @@ struct gd_run {
 void gd_run(struct gd_run *r);
 
 #ifdef GD_RUN_ASM
-/* The output's partial-sum rows (PSUM plans), each sum 3 bytes little-endian, in assembly on the AVR (engine.c has
+/* The output's partial-sum rows (PSUM plans), each sum 3 bytes little-endian, in assembly on the AVR (output.c has
  * the portable loops): gd_psum_fill sets n sums at p to the output's bias (the first 3 bytes of its record, rec in
  * flash); gd_psum_rq requantises the n sums at row in place (byte x written after sums 0..x were read) by rq3 with
  * the record's q and m (engine/requant.h). */

@@ -1,5 +1,6 @@
 /* The AVR kernels of dot.h for the first and the last level: gd_fc (the FC, one pixel of its 4x4 view) and the
- * output's partial-sum rows (gd_psum_fill, gd_psum_rq). The portable loops are in engine.c. */
+ * output's partial-sum rows (gd_psum_fill, gd_psum_rq). The portable loops are in engine.c (the FC) and
+ * output.c (the rows). */
 #if defined(__AVR__) && !defined(GD_PORTABLE_KERNEL)
 #include "engine/dot_avr.h"
 
