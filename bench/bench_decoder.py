@@ -51,14 +51,17 @@ def checksum(face) -> int:
     return s
 
 
+ENGINE_OBJS = ("engine.c", "output.c", "dot_avr.S", "fc_rows_avr.S")  # the decoder's code in the asm build
+
+
 def avr_objects(build: Path) -> dict:
     """Bytes of the decoder alone on the AVR (the asm build's objects): engine code, model tables, RAM, stack."""
-    objs = {n: build / "asm" / f"{n}.o" for n in ("engine.c", "dot_avr.S", "decoder_model.c")}
+    objs = {n: build / "asm" / f"{n}.o" for n in (*ENGINE_OBJS, "decoder_model.c")}
     out = subprocess.run(["avr-size", *map(str, objs.values())], capture_output=True, text=True, check=True).stdout
     rows = {Path(l.split()[-1]).name: list(map(int, l.split()[:3])) for l in out.strip().splitlines()[1:]}
-    su = build / "asm" / "engine.c.su"
-    stack = sum(int(line.split("\t")[1]) for line in su.read_text().splitlines()) if su.exists() else 0
-    return {"code": rows["engine.c.o"][0] + rows["dot_avr.S.o"][0], "tables": rows["decoder_model.c.o"][0],
+    stack = sum(int(line.split("\t")[1]) for n in ENGINE_OBJS if (su := build / "asm" / f"{n}.su").exists()
+                for line in su.read_text().splitlines())
+    return {"code": sum(rows[f"{n}.o"][0] for n in ENGINE_OBJS), "tables": rows["decoder_model.c.o"][0],
             "ram": sum(r[1] + r[2] for r in rows.values()), "stack_frames_summed": stack}
 
 

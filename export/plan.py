@@ -22,7 +22,7 @@ from enum import Enum
 from gendie.arch import DecoderConfig, Kind, Layer, layers
 from gendie.intmodel import QModel
 
-PSUM_BYTES = 3  # output partial sums are added in 24 bits (engine/dot.h's gd_scatter3; export/emit.py refuses wider)
+PSUM_BYTES = 3  # output partial sums are added in 24 bits (engine/dot.h's gd_run; export/emit.py refuses wider)
 
 
 class Storage(str, Enum):

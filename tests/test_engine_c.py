@@ -74,7 +74,7 @@ def test_cross_compile_ram_and_flash_match_the_plan(fixture_dir, tmp_path, targe
     if not shutil.which(cc[0]):
         pytest.skip(f"{cc[0]} not installed (see .ci/bootstrap)")
     objs = {}
-    for f in (SRC / "engine" / "engine.c", SRC / "engine" / "dot.c", fixture_dir / "decoder_model.c"):
+    for f in (*(SRC / "engine" / n for n in ("engine.c", "output.c", "dot.c")), fixture_dir / "decoder_model.c"):
         o = tmp_path / f"{f.name}.o"
         r = subprocess.run(cc + WARN + [f"-I{SRC}", f"-I{fixture_dir}", "-c", str(f), "-o", str(o)],
                            capture_output=True, text=True)

@@ -12,8 +12,8 @@ AVRCC := avr-gcc
 AVRFLAGS := -mmcu=atmega328p -DF_CPU=16000000UL -std=c99 -Os -Wall -Wextra -Werror -ffunction-sections \
             -fdata-sections -I$(SRC) -I$(MODEL) -include avr/io.h -DGD_LEVEL_REG=GPIOR1 '-DBENCH_FACES=$(FACES)' \
             $(EXTRA)
-AVRSRCS := bench/c/avr_face.c $(SRC)/engine/engine.c $(SRC)/engine/dot.c $(SRC)/engine/dot_avr.S \
-           $(MODEL)/decoder_model.c
+AVRSRCS := bench/c/avr_face.c $(SRC)/engine/engine.c $(SRC)/engine/output.c $(SRC)/engine/dot.c \
+           $(SRC)/engine/dot_avr.S $(SRC)/engine/fc_rows_avr.S $(MODEL)/decoder_model.c
 
 all: $(OUT)/simavr_cycles $(OUT)/asm/face.elf $(OUT)/portable/face.elf
 

@@ -1,6 +1,6 @@
-/* Portable references of dot.h's kernels (gd_dot4, gd_pixel, gd_scatter3): every target without a hand-written
- * one, and AVR with -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines
- * GD_DOT_ASM and serves the portable gd_pixel and gd_scatter3 too. */
+/* Portable references of dot.h's kernels (gd_dot4, gd_run): every target without a hand-written one, and AVR with
+ * -DGD_PORTABLE_KERNEL (the benchmark's side-by-side comparison). A chip-specific gd_dot4 defines GD_DOT_ASM and
+ * serves the portable gd_run too. */
 #include "engine/dot.h"
 
 #ifndef GD_DOT_ASM
@@ -59,10 +59,11 @@ uint8_t gd_rq3(uint8_t a, uint8_t b, uint8_t c, uint8_t q, uint8_t m)
 }
 #endif
 
-#ifndef GD_PIXEL_ASM
+#ifndef GD_RUN_ASM
 
-void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
-              uint16_t stride, uint8_t cout, const uint8_t *rq)
+/* gd_run's pixel step */
+static void pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t cin, const uint8_t *w,
+                  uint16_t stride, uint8_t cout, const uint8_t *rq)
 {
     int32_t acc[4];
     uint8_t j;
@@ -75,22 +76,46 @@ void gd_pixel(uint8_t *out, const uint8_t *base, const uint8_t *taps, uint8_t n,
         }
     }
 }
-#endif
 
-#ifndef GD_SCATTER_ASM
-void gd_scatter3(uint8_t *const dst[12], const uint8_t *e, const uint8_t *w, uint8_t cin)
+/* gd_run's scatter step */
+static void scatter(uint8_t *const dst[9], uint16_t off, const uint8_t *e, const uint8_t *w, uint8_t cin)
 {
     const uint8_t one_tap[2] = {0, 0}; /* input pixel 0 (e itself), kernel tap 0 */
     int32_t acc[12];
     uint8_t t;
     gd_dot4(acc, e, one_tap, 1, cin, w, (uint16_t)(4u * cin), 3);
-    for (t = 0; t < 12; t++) {
+    for (t = 0; t < 9; t++) {
         uint8_t *p = dst[t];
-        uint32_t v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
+        uint32_t v;
+        if (!p)
+            continue;
+        p += off;
+        v = (p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16)) + (uint32_t)acc[t];
         p[0] = (uint8_t)v;
         p[1] = (uint8_t)(v >> 8);
         p[2] = (uint8_t)(v >> 16);
     }
 }
+
+/* The benchmark's attribution (engine.c's ENTER, bench builds only): the scatter step is the output level's work */
+#ifdef GD_LEVEL_REG
+#define OUTPUT_LEVEL(op) (GD_LEVEL_REG op)
+#else
+#define OUTPUT_LEVEL(op) ((void)0)
+#endif
+
+void gd_run(struct gd_run *r)
+{
+    uint16_t off = 0;
+    for (; r->count; r->count--, r->out += r->out_step, r->base += r->cin, off += r->sstep) {
+        pixel(r->out, r->base, r->taps, r->n, r->cin, r->w, r->stride, r->cout, r->rq);
+        if (r->dst) {
+            OUTPUT_LEVEL(++);
+            scatter(r->dst, off, r->out, r->sw, r->cout);
+            OUTPUT_LEVEL(--);
+        }
+    }
+}
+
 #endif
 

@@ -1,58 +1,34 @@
-/* The depth-first decoder: decoder_run (decoder.h) over the generated level table and tables (src/model/).
- *
- * Every level is reached through get(k, y, x), which returns the index of pixel (y, x) in level k's buffer and
- * computes it first on a miss (a ring computes the whole row). A pixel of a 3x3 layer lists its taps (input pixel
- * index, kernel tap) by fetching each from the level below, then gd_dot4 (dot.h) runs 4 output channels per pass.
- * The plan guarantees that fetching one tap never evicts another of the same pixel (export/plan.py simulates this
- * exact access order). All buffers live in one arena of GD_ARENA_BYTES; sizes and offsets come from the plan. */
+/* The depth-first decoder's levels: decoder_run (output.c) reaches every level through get(k, y, x), which returns
+ * the index of pixel (y, x) in level k's buffer and computes it first on a miss (a ring computes the whole row). A
+ * pixel of a 3x3 layer lists its taps (input pixel index, kernel tap) by fetching each from the level below, then
+ * gd_run (dot.h) runs 4 output channels per pass. The plan guarantees that fetching one tap never evicts another of
+ * the same pixel (export/plan.py simulates this exact access order). All buffers live in one arena of
+ * GD_ARENA_BYTES; sizes and offsets come from the plan (src/model/). */
 #include <stdint.h>
 
-#include "decoder.h"
 #include "decoder_model.h"
 #include "engine/dot.h"
+#include "engine/levels.h"
 #include "engine/mul8.h"
 #include "engine/requant.h"
 
 #ifdef GD_COUNT_MACS
-uint32_t gd_macs[GD_NLEVELS]; /* host test hook: MACs per layer, recompute included */
-#define COUNT(k, v) (gd_macs[k] += (v))
-#else
-#define COUNT(k, v) ((void)0)
+uint32_t gd_macs[GD_NLEVELS];
 #endif
 
-/* Benchmark hook (bench/c/avr_face.c builds with -DGD_LEVEL_REG=GPIOR1): the level whose work is running, so the
- * simulator can attribute every cycle to a level. Empty in every other build. */
-#ifdef GD_LEVEL_REG
-#define ENTER(k)                   \
-    uint8_t gd_outer = GD_LEVEL_REG; \
-    GD_LEVEL_REG = (k)
-#define LEAVE() (GD_LEVEL_REG = gd_outer)
-#else
-#define ENTER(k) ((void)0)
-#define LEAVE() ((void)0)
-#endif
+uint8_t gd_arena[GD_ARENA_BYTES] = {0}; /* defined here (in .bss, not a common symbol) */
 
-#ifdef __GNUC__
-#define GD_NOINLINE __attribute__((noinline)) /* keeps big frames out of the recursion */
-#else
-#define GD_NOINLINE
-#endif
+#ifndef __AVR__ /* the AVR inlines it (levels.h) */
+static const uint8_t gd_mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
+                                             1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
 
-static uint8_t arena[GD_ARENA_BYTES];
-
-#define LV(k, field) gd_rd_u8(&gd_levels[k].field)
-#define LV16(k, field) gd_rd_u16(&gd_levels[k].field)
-#define LVPTR(k, field) gd_rd_ptr(&gd_levels[k].field)
-
-static const uint8_t mod3[32] GD_FLASH = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0,
-                                          1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
-
-/* v mod m for the plan's slot counts (2, 3 or 4): a variable modulo would be a division call on AVR */
-static uint8_t mod(uint8_t v, uint8_t m)
+uint8_t gd_mod(uint8_t v, uint8_t m)
 {
-    return m == 3 ? gd_rd_u8(&mod3[v]) : (uint8_t)(v & (m - 1));
+    return m == 3 ? gd_rd_u8(&gd_mod3[v]) : (uint8_t)(v & (m - 1));
 }
+#endif
 
+#ifndef GD_RUN_ASM
 /* An FC table entry: GD_FC_BYTES little-endian two's complement bytes in flash -> int32 */
 static int32_t fc_entry(const uint8_t *p)
 {
@@ -69,12 +45,19 @@ static int32_t fc_entry(const uint8_t *p)
     return (int32_t)v;
 #endif
 }
+#endif
 
 /* FC pixel (y, x) of the (GD_FC_CH, 4, 4) view: the pips' table row + condition x weights, all in flash */
 static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
 {
-    const uint8_t *cond = &arena[GD_AT_COND];
-    uint8_t pi = arena[GD_AT_PIPS], c, k;
+#ifdef GD_RUN_ASM
+    uint8_t j = (uint8_t)(y * 4u + x);
+    ENTER(0);
+    gd_fc(out, &gd_arena[GD_AT_COND], gd_fc_table[gd_arena[GD_AT_PIPS]][j], gd_fc_w[j], &gd_fc_shift[j], GD_FC_CH,
+          GD_COND_DIM, GD_FC_BYTES);
+#else
+    const uint8_t *cond = &gd_arena[GD_AT_COND];
+    uint8_t pi = gd_arena[GD_AT_PIPS], c, k;
     ENTER(0);
     for (c = 0; c < GD_FC_CH; c++) {
         uint16_t j = (uint16_t)(c * 16u + y * 4u + x);
@@ -83,17 +66,45 @@ static void fc_pixel(uint8_t y, uint8_t x, uint8_t *out)
             acc += gd_mul_u8s8(cond[k], gd_rd_i8(&gd_fc_w[j][k]));
         out[c] = rq(acc, gd_rd_i8(&gd_fc_shift[j]));
     }
+#endif
     COUNT(0, GD_FC_CH * GD_COND_DIM);
     LEAVE();
 }
 
-/* All output channels of one pixel of level k from its listed taps, requantised (gd_pixel, dot.h) */
-static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out)
+/* A run of level k's pixels (gd_run, dot.h): one pixel at out over the input buffer below, not streamed */
+GD_NOINLINE static void run_init(struct gd_run *r, uint8_t k, const uint8_t *below, uint8_t *out)
 {
-    uint8_t cin = LV(k, cin), cout = LV(k, cout);
-    gd_pixel(out, base, taps, n, cin, (const uint8_t *)LVPTR(k, w), (uint16_t)(36u * cin), cout,
-             (const uint8_t *)LVPTR(k, rq));
-    COUNT(k, (uint32_t)n * cin * cout);
+    const struct gd_level *L = &gd_levels[k];
+    r->cin = gd_rd_u8(&L->cin);
+    r->cout = gd_rd_u8(&L->cout);
+    r->w = (const uint8_t *)gd_rd_ptr(&L->w);
+    r->rq = (const uint8_t *)gd_rd_ptr(&L->rq);
+    r->stride = (uint16_t)(36u * r->cin);
+    r->base = below;
+    r->out = out;
+    r->count = 1;
+    r->out_step = 0;
+    r->dst = 0;
+}
+
+
+/* All output channels of pixel x of level k from its listed taps, requantised, and (stream) scattered into the
+ * output's partial sums. Its own frame (the run), kept off the recursion of list_taps. */
+GD_NOINLINE static void finish(uint8_t k, const uint8_t *base, const uint8_t *taps, uint8_t n, uint8_t *out,
+                               struct ps_row *stream, uint8_t x)
+{
+    struct gd_run r;
+    run_init(&r, k, base, out);
+    r.taps = taps;
+    r.n = n;
+    COUNT(k, (uint32_t)n * r.cin * r.cout);
+#if GD_OUTPUT_PSUM
+    if (stream)
+        gd_stream_init(&r, stream, x, 1);
+#endif
+    (void)stream;
+    (void)x;
+    gd_run(&r);
 }
 
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x);
@@ -134,32 +145,66 @@ static uint8_t axis(uint8_t t2, uint8_t v, uint8_t n_in, uint8_t kt[3], uint8_t 
     return n;
 }
 
+/* The input rows of output row y of level k over a RING level below, in ky order (the planner's simulation: a
+ * pixel's first taps fetch them): yt[a] the offset of input row a's pixels in the ring (computed on a miss: the row
+ * is usually there, so its tag is checked here and get called only then), yt[3 + a] its kernel row ky * 3; returns
+ * their count */
+static uint8_t ring_rows(uint8_t k, uint8_t y, uint8_t yt[6])
+{
+    const struct gd_level *B = &gd_levels[k - 1];
+    uint8_t side_in = gd_rd_u8(&B->side), rows = gd_rd_u8(&B->rows), a;
+    uint8_t n = axis(LV(k, kind) == GD_CONVT2, y, side_in, yt + 3, yt);
+    const uint8_t *tag = &gd_arena[gd_rd_u16(&B->tags)];
+    for (a = 0; a < n; a++) {
+        uint8_t r = gd_mod(yt[a], rows);
+        yt[a] = tag[r] == yt[a] ? (uint8_t)(r * side_in) : get((uint8_t)(k - 1), yt[a], 0);
+        yt[a + 3] = (uint8_t)(yt[a + 3] * 3);
+    }
+    return n;
+}
+
+/* The taps of pixel x of a ring-fed row whose input rows are yt[0 .. ny - 1] (ring_rows), in the planner's order
+ * (ky outer, kx inner); returns the count. The AVR kernel takes a list of segments (gd_run, dot.h): a tap whose
+ * input pixel and kernel tap both follow the last one's (a conv's kernel row) joins it, and the count gets bit 7. */
+GD_NOINLINE static uint8_t row_taps(uint8_t *taps, const uint8_t *yt, uint8_t ny, uint8_t t2, uint8_t x,
+                                    uint8_t side_in)
+{
+    uint8_t kx[3], ix[3], nx = axis(t2, x, side_in, kx, ix), a, b, *t = taps, seg = 0;
+    for (a = 0; a < ny; a++)
+        for (b = 0; b < nx; b++) {
+#ifdef GD_RUN_ASM
+            if (b && ix[b] == ix[b - 1] + 1 && kx[b] == kx[b - 1] + 1) {
+                t[-1] = (uint8_t)(t[-1] + 16);
+                seg = 0x80;
+                continue;
+            }
+#endif
+            *t++ = (uint8_t)(yt[a] + ix[b]);
+            *t++ = (uint8_t)(yt[a + 3] + kx[b]);
+        }
+    return (uint8_t)(((t - taps) >> 1) | seg);
+}
+
 /* The taps of pixel (y, x) of level k: pairs (index of the input pixel in level k-1's buffer, kernel tap), in the
- * order the planner simulated (ky outer, kx inner). An FC input is computed into scratch slot t; a ring input is
- * fetched once per row (every tap of a row is then a hit), a window input once per tap. */
+ * order the planner simulated (ky outer, kx inner). A ring input row is fetched once (ring_rows), then every tap
+ * of it is a hit; an FC input is computed into scratch slot t; a window input is fetched once per tap. */
 static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
 {
     uint8_t ky[3], iy[3], kx[3], ix[3], a, b, n = 0;
-    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2;
-    uint8_t ny = axis(t2, y, side_in, ky, iy), nx = axis(t2, x, side_in, kx, ix);
+    uint8_t side_in = LV(k - 1, side), below = LV(k - 1, storage), t2 = LV(k, kind) == GD_CONVT2, ny, nx;
+    if (below == GD_RING) {
+        uint8_t yt[6];
+        ny = ring_rows(k, y, yt);
+        return row_taps(taps, yt, ny, t2, x, side_in);
+    }
+    ny = axis(t2, y, side_in, ky, iy);
+    nx = axis(t2, x, side_in, kx, ix);
     for (a = 0; a < ny; a++) {
         uint8_t t = (uint8_t)(ky[a] * 3);
-        if (below == GD_RING) {
-            /* the row is usually there: check its tag here, call get (which computes it) only on a miss */
-            const struct gd_level *B = &gd_levels[k - 1];
-            uint8_t r = mod(iy[a], gd_rd_u8(&B->rows));
-            uint8_t row = arena[gd_rd_u16(&B->tags) + r] == iy[a] ? (uint8_t)(r * side_in)
-                                                                    : get((uint8_t)(k - 1), iy[a], 0);
-            for (b = 0; b < nx; b++, n++) {
-                taps[2 * n] = (uint8_t)(row + ix[b]);
-                taps[2 * n + 1] = (uint8_t)(t + kx[b]);
-            }
-            continue;
-        }
         for (b = 0; b < nx; b++, n++) {
 #ifdef GD_AT_FC_SCRATCH
             if (below == GD_SCRATCH) {
-                fc_pixel(iy[a], ix[b], &arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
+                fc_pixel(iy[a], ix[b], &gd_arena[GD_AT_FC_SCRATCH + n * GD_FC_CH]);
                 taps[2 * n] = n;
             } else
 #endif
@@ -170,8 +215,8 @@ static uint8_t list_taps(uint8_t k, uint8_t y, uint8_t x, uint8_t taps[18])
     return n;
 }
 
-/* Pixel (y, x) of level k >= 1, every channel, into out */
-static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
+/* Pixel (y, x) of level k >= 1, every channel, into out (stream: then into the partial sums) */
+void gd_level_pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out, struct ps_row *stream)
 {
     uint8_t taps[18], n;
     uint16_t below;
@@ -182,64 +227,56 @@ static void pixel(uint8_t k, uint8_t y, uint8_t x, uint8_t *out)
 #else
     below = LV16(k - 1, buf);
 #endif
-    finish(k, &arena[below], taps, n, out);
+    finish(k, &gd_arena[below], taps, n, out, stream, x);
     LEAVE();
 }
 
-/* A streamed row's partial sums: the 3 output rows its taps reach (0: off the face), where each tap of the current
- * pixel lands (sink: off the face, and the 3 unused "channels"), ConvT s2 or conv */
-struct ps_row {
-    uint8_t *rows[3], *dst[12], sink[3], t2;
-};
-#if GD_OUTPUT_PSUM
-static void ps_rows(uint8_t y, struct ps_row *r);
-static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x);
-#endif
-
-/* The input rows of output row y of level k over a RING level below, computed on a miss, in the order of the
- * planner's simulation (ky order, as a pixel's first taps fetch them) */
-static void fetch_rows(uint8_t k, uint8_t y)
+/* The input rows of output row y of level k over a RING level below, computed on a miss (ring_rows) */
+void gd_fetch_rows(uint8_t k, uint8_t y)
 {
-    uint8_t ky[3], iy[3], a, rows = LV(k - 1, rows);
-    uint8_t ny = axis(LV(k, kind) == GD_CONVT2, y, LV(k - 1, side), ky, iy);
-    const uint8_t *tag = &arena[LV16(k - 1, tags)];
-    for (a = 0; a < ny; a++)
-        if (tag[mod(iy[a], rows)] != iy[a])
-            get((uint8_t)(k - 1), iy[a], 0);
+    uint8_t yt[6];
+    ring_rows(k, y, yt);
 }
 
 /* Row y of level k over a RING level below whose rows are present (fetch_rows): the taps of a pixel depend on x
- * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so a class's list is made
- * at its first pixel x0 and pixel x reads it with the input moved by x - x0 pixels ((x - x0) / 2 for ConvT s2).
- * Pixels go to out, cout bytes apart, or (stream) all to out, each scattered into the partial sums at once. */
-GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
+ * only through its class (conv: first, inner, last; ConvT s2: even, inner odd, last), so the row runs as gd_run's
+ * (dot.h) of pixels sharing one tap list, the input moved on by one pixel per pixel of the run: x = 0 (ConvT s2:
+ * with every even x); the inner pixels of each class (conv: 1 .. side - 2; ConvT s2: the odd ones from 1, two
+ * apart; streamed, the even ones from 2); x = side - 1. Pixels go to out, cout bytes apart, or (stream) all to
+ * out, each scattered into the partial sums. */
+GD_NOINLINE void gd_ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_row *stream)
 {
-    uint8_t taps[2][18], n[2] = {0, 0}, cls[2] = {0xFF, 0xFF}, x0[2] = {0, 0};
-    uint8_t side = LV(k, side), cin = LV(k, cin), cout = LV(k, cout), t2 = LV(k, kind) == GD_CONVT2, x;
-    const uint8_t *below = &arena[LV16(k - 1, buf)];
-    const uint8_t *w = (const uint8_t *)LVPTR(k, w), *rq = (const uint8_t *)LVPTR(k, rq);
+    const struct gd_level *L = &gd_levels[k];
+    uint8_t taps[18], yt[6], ny, x0 = 0;
+    uint8_t side = gd_rd_u8(&L->side), side_in = gd_rd_u8(&L[-1].side), t2 = gd_rd_u8(&L->kind) == GD_CONVT2;
+    uint8_t step = t2 ? 2 : 1;
+    const uint8_t *below = &gd_arena[gd_rd_u16(&L[-1].buf)];
+    struct gd_run r;
     ENTER(k);
-    for (x = 0; x < side; x++) {
-        uint8_t c = x + 1 == side ? 2 : t2 ? (x & 1) : (x != 0), s = c == 1;
-        uint8_t dx;
-        if (cls[s] != c) {
-            n[s] = list_taps(k, y, x, taps[s]); /* every row is present: no recursion */
-            cls[s] = c;
-            x0[s] = x;
-        }
-        dx = (uint8_t)(x - x0[s]);
-        gd_pixel(out, below + (uint16_t)(t2 ? dx >> 1 : dx) * cin, taps[s], n[s], cin, w, (uint16_t)(36u * cin), cout,
-                 rq); /* finish() with the level's fields read once per row */
-        COUNT(k, (uint32_t)n[s] * cin * cout);
+    run_init(&r, k, below, out);
+    r.taps = taps;
+    if (!stream)
+        r.out_step = (uint8_t)(step * r.cout);
+    ny = ring_rows(k, y, yt); /* every row is present (fetch_rows): no recursion */
+    for (;;) {
+        if (!x0) /* x = 0 alone, but for ConvT s2 in a ring, all the even x (a streamed row moves the destinations
+                  * of its x = 0, off the face on the left, with the other pixels) */
+            r.count = t2 && !stream ? (uint8_t)(side >> 1) : 1;
+        else /* the inner pixels of the class (one pixel for x = side - 1); no division call */
+            r.count = x0 + 1 < side ? (uint8_t)(((side - 2 - x0) >> (step - 1)) + 1) : 1;
+        r.n = row_taps(taps, yt, ny, t2, x0, side_in);
+        r.base = below;
+        r.out = stream ? out : out + (uint16_t)x0 * r.cout;
+        COUNT(k, (uint32_t)r.n * r.cin * r.cout * r.count);
 #if GD_OUTPUT_PSUM
-        if (stream) {
-            scatter(out, stream, x);
-            continue;
-        }
+        if (stream)
+            gd_stream_init(&r, stream, x0, step);
 #endif
-        out += cout;
+        gd_run(&r);
+        if (x0 + 1 >= side)
+            break;
+        x0 = x0 == 0 ? 1 : t2 && stream && x0 == 1 && side > 3 ? 2 : (uint8_t)(side - 1);
     }
-    (void)stream;
     LEAVE();
 }
 
@@ -247,22 +284,22 @@ GD_NOINLINE static void ring_row(uint8_t k, uint8_t y, uint8_t *out, struct ps_r
 static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
 {
     const struct gd_level *L = &gd_levels[k];
-    uint8_t *tag = &arena[gd_rd_u16(&L->tags)];
-    uint8_t rows = gd_rd_u8(&L->rows), r = mod(y, rows);
+    uint8_t *tag = &gd_arena[gd_rd_u16(&L->tags)];
+    uint8_t rows = gd_rd_u8(&L->rows), r = gd_mod(y, rows);
     if (gd_rd_u8(&L->storage) == GD_RING) {
         uint8_t side = gd_rd_u8(&L->side);
         if (tag[r] != y) {
             uint8_t xx, c = gd_rd_u8(&L->cout);
-            uint8_t *p = &arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
+            uint8_t *p = &gd_arena[gd_rd_u16(&L->buf)] + (uint16_t)r * side * c;
             if (k && LV(k - 1, storage) == GD_RING) {
-                fetch_rows(k, y);
-                ring_row(k, y, p, 0);
+                gd_fetch_rows(k, y);
+                gd_ring_row(k, y, p, 0);
             } else {
                 for (xx = 0; xx < side; xx++, p += c) {
                     if (k == 0)
                         fc_pixel(y, xx, p);
                     else
-                        pixel(k, y, xx, p);
+                        gd_level_pixel(k, y, xx, p, 0);
                 }
             }
             tag[r] = y;
@@ -270,10 +307,10 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
         return (uint8_t)(r * side + x);
     } else {
         uint8_t cols = gd_rd_u8(&L->cols);
-        uint8_t s = (uint8_t)(r * cols + mod(x, cols));
+        uint8_t s = (uint8_t)(r * cols + gd_mod(x, cols));
         tag += 2 * s;
         if (tag[0] != y || tag[1] != x) {
-            pixel(k, y, x, &arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout));
+            gd_level_pixel(k, y, x, &gd_arena[gd_rd_u16(&L->buf)] + (uint16_t)s * gd_rd_u8(&L->cout), 0);
             tag[0] = y;
             tag[1] = x;
         }
@@ -281,7 +318,7 @@ static uint8_t get(uint8_t k, uint8_t y, uint8_t x)
     }
 }
 
-static void init_tags(void)
+void gd_init_tags(void)
 {
     uint8_t k;
     for (k = 0; k + 1 < GD_NLEVELS; k++) {
@@ -291,146 +328,7 @@ static void init_tags(void)
         else if (st == GD_WINDOW)
             n = (uint8_t)(2 * LV(k, rows) * LV(k, cols));
         for (i = 0; i < n; i++)
-            arena[LV16(k, tags) + i] = 0xFF; /* no row/pixel 255 exists */
+            gd_arena[LV16(k, tags) + i] = 0xFF; /* no row/pixel 255 exists */
     }
 }
 
-#if GD_OUTPUT_PSUM
-#if GD_PSUM_BYTES != 3
-#error "the partial-sum kernels (gd_scatter3) add 3-byte sums: re-export the model"
-#endif
-#define LAST (GD_NLEVELS - 1)
-#define SIDE 32
-
-/* Output partial sums: 3 rows of SIDE 3-byte little-endian accumulators (GD_PSUM_BYTES), added modulo 2^24 by
- * gd_scatter3 (dot.h): exact, because every final sum (rounding constant included) fits int24 (export/emit.py). */
-static uint8_t *ps(uint8_t y, uint8_t x)
-{
-    return &arena[GD_AT_PSUM + ((uint16_t)mod(y, 3) * SIDE + x) * 3u];
-}
-
-/* The partial sums of row y start at the output's bias + rounding (its record's first 3 bytes) */
-static void ps_init(uint8_t y)
-{
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-    uint8_t b0 = gd_rd_u8(rec), b1 = gd_rd_u8(rec + 1), b2 = gd_rd_u8(rec + 2), x, *p = ps(y, 0);
-    for (x = 0; x < SIDE; x++) {
-        *p++ = b0;
-        *p++ = b1;
-        *p++ = b2;
-    }
-}
-
-/* Row y is complete: requantise it over its own partial sums (byte x is written after entries 0..x were read)
- * and hand it over; ps_init refills the slot before it is used again. */
-static void ps_emit(uint8_t y, decoder_row_fn emit, void *ctx)
-{
-    const uint8_t *rec = (const uint8_t *)LVPTR(LAST, rq);
-    uint8_t x, *row = ps(y, 0), q = gd_rd_u8(rec + 3), m = gd_rd_u8(rec + 4);
-    const uint8_t *p = row;
-    ENTER(LAST);
-    for (x = 0; x < SIDE; x++, p += 3) {
-        row[x] = GD_RQ3(p[0], p[1], p[2], q, m);
-    }
-    LEAVE();
-    emit(y, row, ctx);
-}
-
-/* The streamed pixel e times the output kernel's 9 taps (stored as 3 groups of 4 "channels"), added to the output
- * accumulators each tap lands on: a 3x3 conv's tap (ky, kx) lands on (y + 1 - ky, x + 1 - kx), a ConvT s2's on
- * (2y - 1 + ky, 2x - 1 + kx). Its own function, so its sums are not on the stack while e is being computed. */
-static void ps_rows(uint8_t y, struct ps_row *r)
-{
-    uint8_t ky;
-    r->t2 = LV(LAST, kind) == GD_CONVT2;
-    for (ky = 0; ky < 3; ky++) {
-        uint8_t yy = r->t2 ? (uint8_t)(2 * y - 1 + ky) : (uint8_t)(y + 1 - ky); /* 255 off the top */
-        r->rows[ky] = yy < SIDE ? ps(yy, 0) : 0;
-    }
-}
-
-/* Streamed pixel x of the row: its 9 taps' destinations (listed at the row's first two pixels and wherever a
- * column falls off the face, otherwise moved on by one output pixel, ConvT s2: two), then gd_scatter3 */
-static void scatter(const uint8_t *e, struct ps_row *r, uint8_t x)
-{
-    uint8_t t, t2 = r->t2;
-    ENTER(LAST);
-    if (x < 2 || (t2 ? 2 * x + 1 : x + 1) >= SIDE) {
-        uint8_t col[3], ky, kx;
-        for (kx = 0; kx < 3; kx++) {
-            uint8_t xx = t2 ? (uint8_t)(2 * x - 1 + kx) : (uint8_t)(x + 1 - kx); /* 255 off the left */
-            col[kx] = xx < SIDE ? (uint8_t)(xx * 3) : 0xFF;
-        }
-        for (t = 0, ky = 0; ky < 3; ky++)
-            for (kx = 0; kx < 3; kx++, t++)
-                r->dst[t] = r->rows[ky] && col[kx] != 0xFF ? r->rows[ky] + col[kx] : r->sink;
-        r->dst[9] = r->dst[10] = r->dst[11] = r->sink;
-    } else {
-        for (t = 0; t < 9; t++)
-            if (r->dst[t] != r->sink)
-                r->dst[t] += t2 ? 6 : 3;
-    }
-    for (t = 0; t < 9; t++)
-        COUNT(LAST, r->dst[t] != r->sink ? LV(LAST, cin) : 0);
-    gd_scatter3(r->dst, e, (const uint8_t *)LVPTR(LAST, w), LV(LAST, cin));
-    LEAVE();
-}
-
-/* Stream the last hidden level row by row; an output row is emitted once no later streamed row reaches it:
- * conv: row y - 1 after streamed row y; ConvT s2: rows 2y - 1 and 2y after streamed row y. Three rows live. */
-static void run(decoder_row_fn emit, void *ctx)
-{
-    uint8_t t2 = LV(LAST, kind) == GD_CONVT2, side_in = LV(LAST - 1, side), y, x;
-    ps_init(0);
-    ps_init(1);
-    for (y = 0; y < side_in; y++) {
-        if (t2 && y >= 1) {
-            ps_init((uint8_t)(2 * y));
-            ps_init((uint8_t)(2 * y + 1));
-        } else if (!t2 && y >= 1 && y + 1 < SIDE) {
-            ps_init((uint8_t)(y + 1));
-        }
-        uint8_t *e = &arena[LV16(LAST - 1, buf)];
-        if (LV(LAST - 2, storage) == GD_RING) {
-            struct ps_row r;
-            fetch_rows(LAST - 1, y);
-            ps_rows(y, &r);
-            ring_row(LAST - 1, y, e, &r);
-        } else {
-            struct ps_row r;
-            ps_rows(y, &r);
-            for (x = 0; x < side_in; x++) {
-                pixel(LAST - 1, y, x, e);
-                scatter(e, &r, x);
-            }
-        }
-        if (t2 && y >= 1)
-            ps_emit((uint8_t)(2 * y - 1), emit, ctx);
-        if (t2)
-            ps_emit((uint8_t)(2 * y), emit, ctx);
-        else if (y >= 1)
-            ps_emit((uint8_t)(y - 1), emit, ctx);
-    }
-    ps_emit(SIDE - 1, emit, ctx);
-}
-#else
-static void run(decoder_row_fn emit, void *ctx)
-{
-    uint8_t y, x, *row = &arena[GD_AT_OUT_ROW];
-    for (y = 0; y < 32; y++) {
-        for (x = 0; x < 32; x++)
-            pixel(GD_NLEVELS - 1, y, x, &row[x]);
-        emit(y, row, ctx);
-    }
-}
-#endif
-
-void decoder_run(uint8_t pips, uint8_t code, decoder_row_fn emit, void *ctx)
-{
-    uint8_t k;
-    arena[GD_AT_PIPS] = (uint8_t)((pips < 1 ? 1 : pips > 6 ? 6 : pips) - 1);
-    for (k = 0; k < GD_COND_DIM; k++)
-        arena[GD_AT_COND + k] = gd_rd_u8(&gd_cond[k][code]);
-    init_tags();
-    run(emit, ctx);
-}
