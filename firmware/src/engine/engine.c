@@ -36,7 +36,9 @@ static int32_t fc_entry(const uint8_t *p)
     return gd_rd_i32(p);
 #else
     uint32_t v = gd_rd_u8(p);
+#if GD_FC_BYTES >= 2
     v |= (uint32_t)gd_rd_u8(p + 1) << 8;
+#endif
 #if GD_FC_BYTES == 3
     v |= (uint32_t)gd_rd_u8(p + 2) << 16;
 #endif

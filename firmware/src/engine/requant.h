@@ -31,8 +31,10 @@ static inline uint8_t rq(int32_t acc, int8_t s)
     if (u >> 16) /* t <= 7, so u >> t >= 512: saturated; otherwise the last bits shift in 16 bits */
         return 255;
     {
-        uint16_t v = (uint16_t)((((uint16_t)u >> t) + 1u) >> 1);
-        return v > 255 ? 255 : (uint8_t)v;
+        /* (w + 1) >> 1 > 255 exactly when w >= 511; tested before the + 1, which wraps at w = 65535 where int is
+         * 16 bits (AVR) */
+        uint16_t w = (uint16_t)((uint16_t)u >> t);
+        return w >= 511 ? 255 : (uint8_t)((w + 1u) >> 1);
     }
 }
 
