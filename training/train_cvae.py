@@ -47,7 +47,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
           uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0, encoder_width: int | None = None,
-          ) -> tuple[CVAE, list[float]]:
+          freeze_encoder: bool = False) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
 
     vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
@@ -55,6 +55,9 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     spread evenly over the circle, so the prior the device samples is the one the decoder was trained on) and
     `quarter` quarter_turn_contrast (ring prior: one turn of the ring per symmetry period of the face) and
     `continuity` rotation_continuity (ring prior: no jumps of the latent as the face turns).
+    `freeze_encoder` (vae mode, a trained encoder in `model`): the encoder is fixed and the decoder alone learns to
+    draw the faces from samples of the encoder's posterior; the KL and ring terms, which only move the encoder, are
+    then not computed.
     """
     torch.manual_seed(seed)
     data = make_dice(count, seed=10_000 + seed)
@@ -63,8 +66,12 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     pips = torch.from_numpy(data["labels"]).to(dev)
     angles = torch.from_numpy(data["angles"]).to(dev)
     model = (model or CVAE(cfg, encoder_width)).to(dev, memory_format=torch.channels_last)
+    if freeze_encoder:
+        if model.encoder is None:
+            raise ValueError("freeze_encoder needs a vae-mode model with a trained encoder")
+        model.encoder.requires_grad_(False)
     steps_per_epoch = max(1, count // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    opt = torch.optim.AdamW((p for p in model.parameters() if p.requires_grad), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
                                                 pct_start=0.1, final_div_factor=100)
     gen = torch.Generator().manual_seed(seed)
@@ -80,7 +87,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
             idx = order[s * batch:(s + 1) * batch]
             z, mu, logvar = model(x[idx], pips[idx], angles[idx])
             loss = reconstruction_loss(z, x[idx], cfg.loss)
-            if mu is not None:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
+            if mu is not None and not freeze_encoder:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
                 kl = torch.clamp(model.kl(mu, logvar).mean(), min=free_bits)
                 loss = loss + beta * min(1.0, step / warm_steps if warm_steps else 1.0) * kl
                 if uniform and cfg.ring:
@@ -130,6 +137,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "faces a quarter turn changes (2, 3, 6) half way round the ring")
     p.add_argument("--encoder-width", type=int_range(1, 64), help="vae: channels of the encoder's convs (default: "
                    "the decoder's dims; the encoder only trains, it never ships)")
+    p.add_argument("--encoder-from", metavar="CHECKPOINT", help="vae: start the encoder from CHECKPOINT's (a vae "
+                   "checkpoint of the same prior), the decoder afresh at this run's config")
+    p.add_argument("--freeze-encoder", action="store_true", help="vae: keep the encoder (from --init or "
+                   "--encoder-from) fixed and train the decoder alone on its posterior")
     p.add_argument("--continuity", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty on latent "
                    "jumps when a face turns a few degrees")
     p.add_argument("--seed", type=seed_int, default=0)
@@ -167,6 +178,13 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | N
                                              prior=a.prior)
     except ValueError as e:
         raise UsageError(f"--harmonics: {e}" if "invalid literal" in str(e) else str(e)) from None
+    if a.freeze_encoder and not (a.init or a.encoder_from):
+        raise UsageError("--freeze-encoder needs a trained encoder: --init or --encoder-from CHECKPOINT")
+    if a.encoder_from:
+        if a.init or a.qat or a.evaluate_only or a.encoder_width:
+            bad = "init" if a.init else "qat" if a.qat else "evaluate-only" if a.evaluate_only else "encoder-width"
+            raise UsageError(f"--encoder-from trains a new decoder with that encoder: drop --{bad}")
+        return cfg, with_encoder_of(cfg, a.encoder_from), None
     if not a.init:
         if a.qat or a.evaluate_only:
             raise UsageError(f"--{'qat' if a.qat else 'evaluate-only'} needs --init CHECKPOINT (a trained float "
@@ -178,6 +196,20 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | N
         raise UsageError(f"--init keeps its checkpoint's config; drop --{overrides[0]}")
     init, init_ckpt = checkpoint.load(a.init)
     return init.cfg, init, init_ckpt
+
+
+def with_encoder_of(cfg: DecoderConfig, path: str) -> CVAE:
+    """A fresh CVAE of `cfg` whose encoder is the one trained in checkpoint `path` (UsageError if it does not fit)."""
+    src, _ = checkpoint.load(path)
+    if cfg.mode != "vae" or src.encoder is None or (src.cfg.prior, src.cfg.latent) != (cfg.prior, cfg.latent):
+        raise UsageError(f"--encoder-from {path}: needs a vae checkpoint with the same prior and latent as this run "
+                         "(e.g. --prior ring with a ring checkpoint)")
+    width = src.encoder.width
+    if width is None and (src.cfg.dim1, src.cfg.dim2, src.cfg.dim3) != (cfg.dim1, cfg.dim2, cfg.dim3):
+        raise UsageError(f"--encoder-from {path}: its encoder has its decoder's widths, not this run's")
+    model = CVAE(cfg, width)
+    model.encoder.load_state_dict(src.encoder.state_dict())
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,13 +227,16 @@ def main(argv: list[str] | None = None) -> int:
         model, history = init, []
     elif a.qat:
         from training.qat import qat_finetune
+        if a.freeze_encoder:
+            init.encoder.requires_grad_(False)  # its KL term then moves nothing
         model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
                                       count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
     else:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
                                free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
-                               continuity=a.continuity, encoder_width=a.encoder_width)
+                               continuity=a.continuity, encoder_width=a.encoder_width,
+                               freeze_encoder=a.freeze_encoder)
     train_s = time.perf_counter() - t0
     if history and not math.isfinite(history[-1]):
         raise RuntimeError(f"training diverged (loss {history[-1]}): try a lower --lr; nothing written")
@@ -213,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                    "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
                    "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
                    "encoder_width": None if model.encoder is None else model.encoder.width,
+                   "encoder_from": a.encoder_from, "freeze_encoder": a.freeze_encoder,
                    "train_seconds": round(train_s, 1), "final_loss": history[-1],
                    "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
