@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import torch
 
 from conftest import assert_one_line_error, run_script
@@ -60,5 +62,36 @@ def test_bad_encoder_options_are_one_line_errors(tmp_path):
                  ["--prior", "ring", "--encoder-from", str(angle)],
                  ["--prior", "ring", "--encoder-from", str(tmp_path / "none.pt")],
                  ["--prior", "ring", "--dim1", "4", "--encoder-from", str(ring)],
-                 ["--prior", "ring", "--encoder-from", str(ring), "--init", str(ring)]):
+                 ["--prior", "ring", "--encoder-from", str(ring), "--init", str(ring)],
+                 ["--prior", "ring", "--align-phases"]):
         assert_one_line_error(run_script("training/train_cvae.py", *args, *o))
+
+
+def test_aligned_phases_put_every_upright_face_at_zero_and_keep_the_spread():
+    """The turn is a rotation of the circle: each upright render lands at phi = 0, angles between latents stay."""
+    from dataset.render import render_die
+    from training.model import align_ring_phases
+    torch.manual_seed(1)
+    model = CVAE(RING, encoder_width=3)
+    x = torch.from_numpy(np.stack([render_die(p, a) for p in range(1, 7) for a in (0.0, 30.0)])).float()[:, None]
+    onehot = torch.nn.functional.one_hot(torch.arange(6).repeat_interleave(2), 6).float()
+    with torch.no_grad():
+        phi0 = model.posterior_angle(model.encoder(x / 255, onehot)[0])
+        turns = align_ring_phases(model)
+        phi1 = model.posterior_angle(model.encoder(x / 255, onehot)[0])
+    assert turns.shape == (6,) and torch.allclose(torch.sin(phi1[0::2]), torch.zeros(6), atol=1e-5)
+    assert torch.allclose(torch.cos(phi1[0::2]), torch.ones(6), atol=1e-5)
+    wrap = lambda d: torch.atan2(torch.sin(d), torch.cos(d))  # noqa: E731
+    assert torch.allclose(wrap(phi1[1::2] - phi1[0::2]), wrap(phi0[1::2] - phi0[0::2]), atol=1e-5)
+
+
+def test_cli_align_phases_is_stored_and_reloaded(tmp_path):
+    src = CVAE(RING, encoder_width=3)
+    checkpoint.save(tmp_path / "src.pt", src)
+    out = tmp_path / "run"
+    assert main(["--prior", "ring", "--dim1", "2", "--dim2", "2", "--dim3", "2", "--dim4", "2", "--hires", "1",
+                 "--encoder-from", str(tmp_path / "src.pt"), "--freeze-encoder", "--align-phases", "--epochs", "1",
+                 "--count", "64", "--batch", "32", "--eval-count", "12", "--diversity", "0", "--out", str(out)]) == 0
+    model, ckpt = checkpoint.load(out / "decoder.pt")
+    assert model.encoder.turn.abs().sum() > 0
+    assert ckpt["metrics"]["phase_turns_deg"] == [round(math.degrees(t), 2) for t in model.encoder.turn.tolist()]

@@ -24,7 +24,7 @@ from training import checkpoint
 from gendie.arch import LOSSES, MODES, DecoderConfig
 from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
 from gendie.fileio import check_writable, write_text
-from training.model import CVAE, quarter_turn_contrast, reconstruction_loss, ring_uniformity, rotation_continuity
+from training.model import CVAE, align_ring_phases, quarter_turn_contrast, reconstruction_loss, ring_uniformity, rotation_continuity
 from training.run_report import evaluate, evaluate_int8, save_plots  # noqa: F401  evaluate: also bench/sweep.py's
 
 
@@ -141,6 +141,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "checkpoint of the same prior), the decoder afresh at this run's config")
     p.add_argument("--freeze-encoder", action="store_true", help="vae: keep the encoder (from --init or "
                    "--encoder-from) fixed and train the decoder alone on its posterior")
+    p.add_argument("--align-phases", action="store_true", help="ring prior, with --init or --encoder-from: turn "
+                   "each pip count's latent so its upright face sits at phi = 0 (the prior is unchanged)")
     p.add_argument("--continuity", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty on latent "
                    "jumps when a face turns a few degrees")
     p.add_argument("--seed", type=seed_int, default=0)
@@ -180,6 +182,9 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | N
         raise UsageError(f"--harmonics: {e}" if "invalid literal" in str(e) else str(e)) from None
     if a.freeze_encoder and not (a.init or a.encoder_from):
         raise UsageError("--freeze-encoder needs a trained encoder: --init or --encoder-from CHECKPOINT")
+    if a.align_phases and not (a.init or a.encoder_from) or a.align_phases and a.evaluate_only:
+        raise UsageError("--align-phases turns a trained encoder's latents: needs --init or --encoder-from, and "
+                         "training (not --evaluate-only)")
     if a.encoder_from:
         if a.init or a.qat or a.evaluate_only or a.encoder_width:
             bad = "init" if a.init else "qat" if a.qat else "evaluate-only" if a.evaluate_only else "encoder-width"
@@ -222,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     out = Path(a.out)
 
+    turns = None
+    if a.align_phases:
+        if not cfg.ring:
+            raise UsageError("--align-phases: the checkpoint's prior is not the ring")
+        turns = [round(math.degrees(t), 2) for t in align_ring_phases(init).tolist()]
     t0 = time.perf_counter()
     if a.evaluate_only:
         model, history = init, []
@@ -248,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                    "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
                    "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
                    "encoder_width": None if model.encoder is None else model.encoder.width,
-                   "encoder_from": a.encoder_from, "freeze_encoder": a.freeze_encoder,
+                   "encoder_from": a.encoder_from, "freeze_encoder": a.freeze_encoder, "phase_turns_deg": turns,
                    "train_seconds": round(train_s, 1), "final_loss": history[-1],
                    "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
