@@ -96,24 +96,26 @@ VAE = ROOT / "models" / "decoder_vae.pt"
 
 
 def test_committed_vae_samples_exact_diverse_faces():
-    """Faces from the ring prior's codes, computed now: pips right, every pose reached. A regression guard at the
-    measured level (strict 97.6 % int8): issue 16 asks 99 %, which this model does not reach yet."""
+    """Issue 16's bars, computed now on the integer model the device runs (gendie/golden.py), faces from the ring
+    prior's codes: eval CNN >= 99.5 % and strict pip count >= 99 % on 6,000 fresh faces, every pose reached evenly
+    (1,000 rolls per pip count) and no ghost in the 64-step latent scan of any pip count."""
+    from gendie import golden
     from training import diversity
     model, _ = checkpoint.load(VAE)
     assert model.cfg.ring
+    qm = checkpoint.integer_model(VAE)
 
     def gen(p, c):
-        return generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
+        return golden.generate(qm, p, c)
     p, c = face_list(6000, seed=2024)
     q = quality(gen(p, c), p, c, model.cfg.mode)
     assert q["cnn_accuracy"] >= 0.995, q
-    assert q["strict_pip_rate"] >= 0.97, q
-    div = diversity.measure(gen, per_pips=1000)["diversity"]
-    assert all(s["ok"] for s in div.values()), diversity.summary(div)
+    assert q["strict_pip_rate"] >= 0.99, q
+    m = diversity.measure(gen, per_pips=1000)
+    assert all(s["ok"] for s in m["diversity"].values()), diversity.summary(m["diversity"])
+    assert all(r == 1.0 for r in m["scan_strict"].values()), m["scan_strict"]
 
 
-@pytest.mark.xfail(strict=True, reason="the vae decoder was trained at 8_8_8_8+1, the previous default's size; the "
-                   "default is now 4_8_8_8+0 (issue 11): retrain it at that size (issue 16)")
 def test_committed_vae_is_no_larger_than_the_default():
     vae, default = checkpoint.load(VAE)[0].cfg, checkpoint.load(DEFAULT)[0].cfg
     assert all(a <= b for a, b in zip(footprint.summary(vae).values(), footprint.summary(default).values()))

@@ -44,7 +44,8 @@ def load(path: str | Path) -> tuple[CVAE, dict]:
         model = CVAE(cfg, ckpt.get("encoder_width"))
         model.decoder.load_state_dict(ckpt["decoder"])
         if model.encoder is not None and ckpt.get("encoder") is not None:
-            model.encoder.load_state_dict(ckpt["encoder"])
+            # checkpoints written before the ring's phase alignment have no turn: their turns are 0
+            model.encoder.load_state_dict({"turn": model.encoder.turn, **ckpt["encoder"]})
     except (ValueError, RuntimeError, TypeError, AttributeError) as e:
         raise ValueError(f"{path}: checkpoint does not match its config ({str(e).splitlines()[0]})") from None
     bad = [k for k, v in model.decoder.state_dict().items() if not torch.isfinite(v).all()]

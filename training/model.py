@@ -72,11 +72,17 @@ class Encoder(nn.Module):
             nn.Conv2d(d3, d3, 3, stride=2, padding=1), nn.ReLU())
         self.fc_mu = nn.Linear(d3 * 16 + NUM_CLASSES, 2 if cfg.ring else cfg.latent)
         self.fc_var = nn.Linear(d3 * 16 + NUM_CLASSES, 1 if cfg.ring else cfg.latent)
+        # ring prior: each pip count's latent is turned back by this angle (radians; set by align_ring_phases)
+        self.register_buffer("turn", torch.zeros(NUM_CLASSES))
 
     def forward(self, x: torch.Tensor, onehot: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         planes = onehot[:, :, None, None].expand(-1, -1, IMAGE_SIZE, IMAGE_SIZE)
         h = torch.cat([self.convs(torch.cat([x, planes], 1)).flatten(1), onehot], 1)
-        return self.fc_mu(h), self.fc_var(h)
+        mu = self.fc_mu(h)
+        if mu.shape[1] == 2 and self.turn.any():  # ring: mu rotated by -turn[pips]
+            t = onehot @ self.turn
+            mu = torch.stack([t.cos() * mu[:, 0] + t.sin() * mu[:, 1], t.cos() * mu[:, 1] - t.sin() * mu[:, 0]], 1)
+        return mu, self.fc_var(h)
 
 
 class CVAE(nn.Module):
@@ -188,6 +194,26 @@ def rotation_continuity(model: "CVAE", x: torch.Tensor, pips: torch.Tensor, mu: 
     jump = F.relu(math.cos(math.radians(tol_deg)) - torch.cos(dphi))
     backwards = F.relu(-torch.sin(dphi) * torch.sign(a))
     return (jump + backwards).mean()
+
+
+@torch.no_grad()
+def align_ring_phases(model: "CVAE") -> torch.Tensor:
+    """Ring prior: turn each pip count's latent so that its upright face (the render at 0 degrees) sits at phi = 0;
+    returns the turns (radians, one per pip count).
+
+    A rotation of the circle leaves the uniform prior and every posterior's KL unchanged, so the encoder learns each
+    pip count's phase freely, and they differ (the committed 8_8_8_8+1 encoder put the 6 about 96 degrees from the 2
+    and 3). The decoder's FC layer is shared by all pip counts: aligned, the die body, common to every face, sits at
+    the same phase for all of them (at harmonic 1 of phi for 1, 4, 5, harmonic 2 for 2, 3, 6), and a tiny decoder
+    need not learn it once per pip count.
+    """
+    from dataset.render import render_die
+    enc = model.encoder
+    enc.turn.zero_()
+    x = torch.from_numpy(np.stack([render_die(p, 0.0) for p in range(1, NUM_CLASSES + 1)])).float().div(255)
+    mu, _ = enc(x[:, None].to(enc.turn.device), torch.eye(NUM_CLASSES, device=enc.turn.device))
+    enc.turn.copy_(torch.atan2(mu[:, 1], mu[:, 0]))
+    return enc.turn.clone()
 
 
 def to_image(z: torch.Tensor) -> torch.Tensor:

@@ -16,21 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch.nn import functional as F
 from tqdm import tqdm
 
 from dataset.make_dice import generate as make_dice
-from training import checkpoint, diversity, footprint
-from gendie import golden
+from training import checkpoint
 from gendie.arch import LOSSES, MODES, DecoderConfig
 from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
-from gendie.device import NUM_CLASSES, face_list
-from gendie.fileio import check_writable, save_figure, write_text
-from training.metrics import quality
-from training.model import (CVAE, generate, quarter_turn_contrast, reconstruction_loss, ring_uniformity,
-                            rotation_continuity)
+from gendie.fileio import check_writable, write_text
+from training.model import CVAE, align_ring_phases, quarter_turn_contrast, reconstruction_loss, ring_uniformity, rotation_continuity
+from training.run_report import evaluate, evaluate_int8, save_plots  # noqa: F401  evaluate: also bench/sweep.py's
 
 
 def pick_device(name: str) -> torch.device:
@@ -52,7 +47,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
           uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0, encoder_width: int | None = None,
-          ) -> tuple[CVAE, list[float]]:
+          freeze_encoder: bool = False) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
 
     vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
@@ -60,6 +55,9 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     spread evenly over the circle, so the prior the device samples is the one the decoder was trained on) and
     `quarter` quarter_turn_contrast (ring prior: one turn of the ring per symmetry period of the face) and
     `continuity` rotation_continuity (ring prior: no jumps of the latent as the face turns).
+    `freeze_encoder` (vae mode, a trained encoder in `model`): the encoder is fixed and the decoder alone learns to
+    draw the faces from samples of the encoder's posterior; the KL and ring terms, which only move the encoder, are
+    then not computed.
     """
     torch.manual_seed(seed)
     data = make_dice(count, seed=10_000 + seed)
@@ -68,8 +66,12 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     pips = torch.from_numpy(data["labels"]).to(dev)
     angles = torch.from_numpy(data["angles"]).to(dev)
     model = (model or CVAE(cfg, encoder_width)).to(dev, memory_format=torch.channels_last)
+    if freeze_encoder:
+        if model.encoder is None:
+            raise ValueError("freeze_encoder needs a vae-mode model with a trained encoder")
+        model.encoder.requires_grad_(False)
     steps_per_epoch = max(1, count // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    opt = torch.optim.AdamW((p for p in model.parameters() if p.requires_grad), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
                                                 pct_start=0.1, final_div_factor=100)
     gen = torch.Generator().manual_seed(seed)
@@ -85,7 +87,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
             idx = order[s * batch:(s + 1) * batch]
             z, mu, logvar = model(x[idx], pips[idx], angles[idx])
             loss = reconstruction_loss(z, x[idx], cfg.loss)
-            if mu is not None:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
+            if mu is not None and not freeze_encoder:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
                 kl = torch.clamp(model.kl(mu, logvar).mean(), min=free_bits)
                 loss = loss + beta * min(1.0, step / warm_steps if warm_steps else 1.0) * kl
                 if uniform and cfg.ring:
@@ -105,54 +107,6 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
         if verbose and not progress and len(history) % max(1, epochs // 10) == 0:  # background runs' logs move
             print(f"{cfg.name}: epoch {len(history)}/{epochs} loss {history[-1]:.4f}", flush=True)
     return model.cpu().eval(), history
-
-
-def evaluate(model: CVAE, count: int = 6000, seed: int = 1, per_pips: int = 0) -> dict:
-    """Quality on `count` fresh faces (uniform pips and codes), the diversity of `per_pips` random rolls per pip
-    count and the ghosting of a 64-step scan (0: skipped), plus the MCU footprint of the config."""
-    def gen(p: np.ndarray, c: np.ndarray) -> np.ndarray:
-        return generate(model, torch.from_numpy(p), torch.from_numpy(c)).numpy()
-    return {**_quality(gen, model.cfg.mode, count, seed, per_pips), **footprint.summary(model.cfg)}
-
-
-def evaluate_int8(ckpt: Path, mode: str, count: int = 6000, seed: int = 1, per_pips: int = 0) -> dict:
-    """The same measures on the integer model the MCU runs (gendie/golden.py), same faces."""
-    qm = checkpoint.integer_model(ckpt)
-    q = _quality(lambda p, c: golden.generate(qm, p, c), mode, count, seed, per_pips)
-    return {k: v for k, v in q.items() if k not in ("cnn_per_class", "strict_per_class")}
-
-
-def _quality(gen, mode: str, count: int, seed: int, per_pips: int) -> dict:
-    p, c = face_list(count, seed)
-    q = quality(gen(p, c), p, c, mode)
-    return {**q, **diversity.measure(gen, per_pips)} if per_pips else q
-
-
-def save_plots(model: CVAE, history: list[float], out: Path, div: dict | None = None) -> None:
-    """samples.png (8 codes per pip count), scan.png (64 evenly spaced codes per pip count, two rows each: the latent
-    scan in vae mode), loss.png, and diversity.png when `div` (the diversity measure) is given."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from dataset.make_dice import save_preview
-
-    for name, steps in (("samples", 8), ("scan", 64)):
-        p, codes = diversity.scan_inputs(steps)
-        faces = generate(model, torch.from_numpy(p), torch.from_numpy(codes)).numpy()
-        cols = min(steps, 32)
-        save_preview(out / f"{name}.png", faces, p, codes * 360 / 256 if model.cfg.mode == "angle" else None,
-                     cols=cols, rows=len(p) // cols)
-    if div:
-        diversity.plot(div, out / "diversity.png", f"{model.cfg.name}: estimated angles of random rolls")
-    if not history:
-        return
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogy(np.arange(1, len(history) + 1), history)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"training loss ({model.cfg.loss})")
-    ax.set_title(model.cfg.name)
-    save_figure(fig, out / "loss.png", dpi=100)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -183,6 +137,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "faces a quarter turn changes (2, 3, 6) half way round the ring")
     p.add_argument("--encoder-width", type=int_range(1, 64), help="vae: channels of the encoder's convs (default: "
                    "the decoder's dims; the encoder only trains, it never ships)")
+    p.add_argument("--encoder-from", metavar="CHECKPOINT", help="vae: start the encoder from CHECKPOINT's (a vae "
+                   "checkpoint of the same prior), the decoder afresh at this run's config")
+    p.add_argument("--freeze-encoder", action="store_true", help="vae: keep the encoder (from --init or "
+                   "--encoder-from) fixed and train the decoder alone on its posterior")
+    p.add_argument("--align-phases", action="store_true", help="ring prior, with --init or --encoder-from: turn "
+                   "each pip count's latent so its upright face sits at phi = 0 (the prior is unchanged)")
     p.add_argument("--continuity", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty on latent "
                    "jumps when a face turns a few degrees")
     p.add_argument("--seed", type=seed_int, default=0)
@@ -220,6 +180,16 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | N
                                              prior=a.prior)
     except ValueError as e:
         raise UsageError(f"--harmonics: {e}" if "invalid literal" in str(e) else str(e)) from None
+    if a.freeze_encoder and not (a.init or a.encoder_from):
+        raise UsageError("--freeze-encoder needs a trained encoder: --init or --encoder-from CHECKPOINT")
+    if a.align_phases and not (a.init or a.encoder_from) or a.align_phases and a.evaluate_only:
+        raise UsageError("--align-phases turns a trained encoder's latents: needs --init or --encoder-from, and "
+                         "training (not --evaluate-only)")
+    if a.encoder_from:
+        if a.init or a.qat or a.evaluate_only or a.encoder_width:
+            bad = "init" if a.init else "qat" if a.qat else "evaluate-only" if a.evaluate_only else "encoder-width"
+            raise UsageError(f"--encoder-from trains a new decoder with that encoder: drop --{bad}")
+        return cfg, with_encoder_of(cfg, a.encoder_from), None
     if not a.init:
         if a.qat or a.evaluate_only:
             raise UsageError(f"--{'qat' if a.qat else 'evaluate-only'} needs --init CHECKPOINT (a trained float "
@@ -233,6 +203,20 @@ def resolve(a: argparse.Namespace) -> tuple[DecoderConfig, CVAE | None, dict | N
     return init.cfg, init, init_ckpt
 
 
+def with_encoder_of(cfg: DecoderConfig, path: str) -> CVAE:
+    """A fresh CVAE of `cfg` whose encoder is the one trained in checkpoint `path` (UsageError if it does not fit)."""
+    src, _ = checkpoint.load(path)
+    if cfg.mode != "vae" or src.encoder is None or (src.cfg.prior, src.cfg.latent) != (cfg.prior, cfg.latent):
+        raise UsageError(f"--encoder-from {path}: needs a vae checkpoint with the same prior and latent as this run "
+                         "(e.g. --prior ring with a ring checkpoint)")
+    width = src.encoder.width
+    if width is None and (src.cfg.dim1, src.cfg.dim2, src.cfg.dim3) != (cfg.dim1, cfg.dim2, cfg.dim3):
+        raise UsageError(f"--encoder-from {path}: its encoder has its decoder's widths, not this run's")
+    model = CVAE(cfg, width)
+    model.encoder.load_state_dict(src.encoder.state_dict())
+    return model
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     cfg, init, init_ckpt = resolve(a)
@@ -243,18 +227,26 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     out = Path(a.out)
 
+    turns = None
+    if a.align_phases:
+        if not cfg.ring:
+            raise UsageError("--align-phases: the checkpoint's prior is not the ring")
+        turns = [round(math.degrees(t), 2) for t in align_ring_phases(init).tolist()]
     t0 = time.perf_counter()
     if a.evaluate_only:
         model, history = init, []
     elif a.qat:
         from training.qat import qat_finetune
+        if a.freeze_encoder:
+            init.encoder.requires_grad_(False)  # its KL term then moves nothing
         model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
                                       count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
     else:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
                                free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
-                               continuity=a.continuity, encoder_width=a.encoder_width)
+                               continuity=a.continuity, encoder_width=a.encoder_width,
+                               freeze_encoder=a.freeze_encoder)
     train_s = time.perf_counter() - t0
     if history and not math.isfinite(history[-1]):
         raise RuntimeError(f"training diverged (loss {history[-1]}): try a lower --lr; nothing written")
@@ -266,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                    "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
                    "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
                    "encoder_width": None if model.encoder is None else model.encoder.width,
+                   "encoder_from": a.encoder_from, "freeze_encoder": a.freeze_encoder, "phase_turns_deg": turns,
                    "train_seconds": round(train_s, 1), "final_loss": history[-1],
                    "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
     checkpoint.save(out / "decoder.pt", model, metrics)
