@@ -10,7 +10,7 @@ help:
 	@echo "make test         - set up, then run the test suite"
 	@echo "make setup        - install Debian toolchains (as root) and .venv (torch first)"
 	@echo "make firmware     - build firmware/build/nano/firmware.elf with Debian's avr-gcc"
-	@echo "make virtual-die  - press the simulated die (simavr): it tumbles; PNG + GIF in build/ (MODEL=vae: VAE mode)"
+	@echo "make virtual-die  - press the simulated die (simavr): it tumbles; PNG + GIF in build/ (MODEL=angle: angle mode)"
 	@echo "make web          - the die in the browser (avr8js) on http://127.0.0.1:8000/ (PORT=8123 to change)"
 	@echo "make web-dist     - the static page in host_tools/web/dist/, for any static web host"
 	@echo "make hardware     - regenerate pins.h, schematic and wiring diagram from hardware/pinmap.json"

@@ -24,8 +24,8 @@ BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays
 
 
 def firmware_model(ckpt: Path) -> str:
-    """The MODEL (make -C firmware ... MODEL=) whose committed export is ckpt's: "" for firmware/src/model/, "vae"
-    for firmware/src/model_vae/; ValueError if no folder is."""
+    """The MODEL (make -C firmware ... MODEL=) whose committed export is ckpt's: "" for firmware/src/model/,
+    "angle" for firmware/src/model_angle/; ValueError if no folder is."""
     from export.backends import exported_model
     dirs = model_dirs()
     if not dirs:

@@ -6,7 +6,7 @@ examples:
   python host_tools/virtual_die.py --presses 6 --no-tumble --png screen.png
   python host_tools/virtual_die.py --test-pattern --json   # TEST build: decoder replaced by a drawn die
   python host_tools/virtual_die.py --pips 3 --no-display   # force pips over the UART, no display attached
-  python host_tools/virtual_die.py --model vae --png vae.png   # the VAE-mode die: each roll samples the latent
+  python host_tools/virtual_die.py --model angle --png angle.png   # the angle-conditioned die: each roll draws an angle
   python host_tools/virtual_die.py --presses 60 --seed 3 --write-benchmarks   # figures -> docs/benchmarks.md
 Builds the firmware first (make -C firmware, a no-op when up to date). A press tumbles: generated faces spin
 and slow down, then the rolled face lands; in a terminal the roll is replayed at simulated speed. --no-tumble
@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--test-pattern", action="store_true",
                     help="TEST build: the decoder replaced by a drawn die (make -C firmware nano-testpattern)")
     ap.add_argument("--model", default="", choices=sorted(filter(None, map(model_name, model_dirs()))),
-                    help="run the build of firmware/src/model_MODEL/ (vae: the VAE-mode die) instead of the default")
+                    help="run the build of firmware/src/model_MODEL/ (angle: the angle-conditioned die) instead of the "
+                         "default (VAE mode: each roll samples the latent)")
     ap.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus")
     ap.add_argument("--seed", type=seed_int, default=0, help="seed of the simulated press timing")
     ap.add_argument("--board", choices=("nano", "ch32v003"), default="nano",

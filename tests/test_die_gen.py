@@ -28,10 +28,11 @@ def test_golden_and_host_c_are_bit_exact_and_close_to_float(tmp_path):
     assert np.abs(golden["images"].astype(int) - flt["images"].astype(int)).mean() < 8
 
 
-def test_vae_golden_and_host_c_are_bit_exact(tmp_path):
-    """The VAE-mode decoder (models/decoder_vae.pt, the build `make -C firmware nano MODEL=vae`): the code byte is a
-    latent code, through the same condition table; host C equals golden face for face (simavr: test_virtual_die)."""
-    ckpt = ("--checkpoint", str(ROOT / "models" / "decoder_vae.pt"), "--count", "24", "--seed", "12")
+def test_angle_golden_and_host_c_are_bit_exact(tmp_path):
+    """The angle-conditioned decoder (models/decoder_angle.pt, the build `make -C firmware nano MODEL=angle`): the code
+    byte is the die's angle, through the same condition table; host C equals golden face for face (simavr:
+    test_virtual_die)."""
+    ckpt = ("--checkpoint", str(ROOT / "models" / "decoder_angle.pt"), "--count", "24", "--seed", "12")
     golden, host_c = _faces(tmp_path, "golden", *ckpt), _faces(tmp_path, "host-c", *ckpt)
     assert np.array_equal(golden["images"], host_c["images"]) and np.array_equal(golden["codes"], host_c["codes"])
     assert len({g.tobytes() for g in golden["images"]}) == 24  # 24 different faces, not one blank

@@ -11,8 +11,9 @@ from export.export_decoder import export
 from fixtures import exported
 
 ROOT = Path(__file__).resolve().parent.parent
-# Each committed export and its checkpoint: the default (angle) decoder and the VAE-mode build's (MODEL=vae).
-COMMITTED = {"model": ROOT / "models" / "decoder.pt", "model_vae": ROOT / "models" / "decoder_vae.pt"}
+# Each committed export and its checkpoint: the default decoder (VAE mode) and the angle-conditioned build's
+# (MODEL=angle).
+COMMITTED = {"model": ROOT / "models" / "decoder.pt", "model_angle": ROOT / "models" / "decoder_angle.pt"}
 FILES = ["decoder_model.c", "decoder_model.h", "memory_plan.json", "qmodel.json"]
 
 

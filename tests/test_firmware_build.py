@@ -38,16 +38,16 @@ def make_config(*args: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.stdout.splitlines())
 
 
-HAS_VAE = any((FW / "src" / "model_vae").glob("*.c"))
+HAS_ANGLE = any((FW / "src" / "model_angle").glob("*.c"))
 
 
 @pytest.mark.parametrize("variant", ["nano-testpattern",
                                      pytest.param("nano", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
                                      pytest.param("uno", marks=pytest.mark.skipif(not HAS_DECODER, reason="no decoder generated yet")),
-                                     pytest.param("nano MODEL=vae", marks=pytest.mark.skipif(
-                                         not HAS_VAE, reason="no VAE decoder in src/model_vae"))])
+                                     pytest.param("nano MODEL=angle", marks=pytest.mark.skipif(
+                                         not HAS_ANGLE, reason="no angle decoder in src/model_angle"))])
 def test_builds_with_werror_within_flash_budget(variant):
-    """Every build, the VAE-mode one (make nano MODEL=vae -> build/nano-vae/) included. Its SRAM (static + peak
+    """Every build, the angle-conditioned one (make nano MODEL=angle -> build/nano-angle/) included. Its SRAM (static + peak
     stack) is measured in simavr: tests/test_virtual_die.py."""
     r = make(*variant.split())
     assert r.returncode == 0, r.stderr
@@ -58,13 +58,13 @@ def test_builds_with_werror_within_flash_budget(variant):
 
 
 def test_model_option_keeps_its_own_build_and_refuses_unknown_models():
-    """MODEL=vae compiles src/model_vae/ instead of src/model/ (never both), and an unknown MODEL is an error, not
-    the default model under another name."""
-    out = make("-n", "nano", "MODEL=vae", "-B")
+    """MODEL=angle compiles src/model_angle/ instead of src/model/ (never both), and an unknown MODEL is an error,
+    not the default model under another name."""
+    out = make("-n", "nano", "MODEL=angle", "-B")
     assert out.returncode == 0, out.stderr
     cc = [l for l in out.stdout.splitlines() if l.startswith("avr-gcc")]
-    assert len(cc) == 1 and "src/model_vae/decoder_model.c" in cc[0] and "src/model/" not in cc[0]
-    assert "-Isrc/model_vae" in cc[0] and "-o build/nano-vae/firmware.elf" in cc[0]
+    assert len(cc) == 1 and "src/model_angle/decoder_model.c" in cc[0] and "src/model/" not in cc[0]
+    assert "-Isrc/model_angle" in cc[0] and "-o build/nano-angle/firmware.elf" in cc[0]
     bad = make("nano", "MODEL=nosuch")
     assert bad.returncode != 0 and "MODEL=nosuch" in bad.stderr and "export_decoder.py" in bad.stderr
 
@@ -113,8 +113,8 @@ def test_platformio_ini_matches_makefile():
     ini = pio_config()
     assert ini["platformio"]["default_envs"] == ["nano"]
     for env, board in (("nano", "nanoatmega328new"), ("nanoatmega328", "nanoatmega328"), ("uno", "uno"),
-                       ("nano_vae", "nanoatmega328new")):
-        mk = make_config("MODEL=vae") if env == "nano_vae" else make_config()  # the VAE env: make ... MODEL=vae
+                       ("nano_angle", "nanoatmega328new")):
+        mk = make_config("MODEL=angle") if env == "nano_angle" else make_config()  # make ... MODEL=angle
         e = ini[f"env:{env}"]
         assert e["board"] == board and e["platform"] == "atmelavr" and e["upload_protocol"] == "arduino"
         assert "framework" not in e

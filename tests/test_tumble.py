@@ -17,8 +17,9 @@ from host_tools.virtual_die_build import firmware_define
 
 HAS_DECODER = any((vd.FIRMWARE / "src" / "model").glob("*.c"))
 needs_decoder = pytest.mark.skipif(not HAS_DECODER, reason="no generated decoder in firmware/src/model yet")
-# The real builds: the default (angle) decoder, and the VAE-mode one (make nano MODEL=vae), each with its checkpoint.
-CHECKPOINTS = {"": "decoder.pt", "vae": "decoder_vae.pt"}
+# The real builds: the default (VAE mode: each roll samples the latent) and the angle-conditioned one
+# (make nano MODEL=angle), each with its checkpoint.
+CHECKPOINTS = {"": "decoder.pt", "angle": "decoder_angle.pt"}
 TUMBLE = {k: firmware_define("tumble.h", k) for k in ("TUMBLE_FRAMES", "TUMBLE_SPIN", "TUMBLE_SLOWDOWN")}
 
 
@@ -146,7 +147,7 @@ def test_display_init_stops_scrolling_and_sets_start_line(dumped_test_press):
     assert init[3:6] == bytes([0x2E, 0x40, 0xE3])  # stop scroll, start line 0 + NOP (simavr eats it as 0x40's arg)
 
 
-@pytest.fixture(scope="module", params=list(CHECKPOINTS), ids=["angle", "vae"])
+@pytest.fixture(scope="module", params=list(CHECKPOINTS), ids=["vae", "angle"])
 def real_press(request):
     model = request.param
     if not any(vd.model_dir(model).glob("*.c")):
@@ -170,10 +171,10 @@ def test_real_tumble_is_bit_exact_with_golden_and_lands_on_the_rolled_pips(real_
     np.testing.assert_array_equal(np.stack([f["face"] for f in faces]), want)
     landed = vd.die_region(res.die_frames(marks[0], marks[0] + 1)[-1]["image"])
     assert count_pips(vd.downsample(landed)) == res.rolls[0]["pips"]
-    assert [f["latent"] for f in faces] == [model == "vae"] * len(faces)
+    assert [f["latent"] for f in faces] == [model != "angle"] * len(faces)
     (b,) = res.boot
     assert b["model_hash"] == model_hash(vd.model_dir(model) / "qmodel.json")
-    assert b["mode_name"] == ("vae" if model == "vae" else "angle")
+    assert b["mode_name"] == ("angle" if model == "angle" else "vae")
     assert res.sram_total <= budgets.AVR_SRAM_BYTES and res.memory["flash"] <= budgets.AVR_FLASH_BYTES
 
 

@@ -134,13 +134,14 @@ def test_frame_viewer_replays_the_firmware_dump(sixty, tmp_path):
         assert np.array_equal(np.asarray(Image.open(png))[::2, ::2], roll["face"])
 
 
-@pytest.mark.parametrize("ckpt, count, seed", [("decoder.pt", 60, 11), ("decoder_vae.pt", 24, 12)])
+@pytest.mark.parametrize("ckpt, count, seed", [("decoder.pt", 60, 11), ("decoder_angle.pt", 24, 12)])
 def test_die_gen_simavr_backend_is_bit_exact_with_golden(tmp_path, ckpt, count, seed):
     """host_tools/die_gen.py --backend simavr: the faces dumped by the real firmware (nano-test build, code forced
     with the `a<byte>` test hook) equal the golden integer model's for the same (pips, code) pairs. The checkpoint
-    picks the build: models/decoder_vae.pt's export is firmware/src/model_vae/, so it runs `nano-test MODEL=vae`,
-    whose ROLL frames must all carry the latent flag (the backend checks)."""
-    if not any(vd.model_dir("vae" if "vae" in ckpt else "").glob("*.c")):
+    picks the build: models/decoder_angle.pt's export is firmware/src/model_angle/, so it runs `nano-test
+    MODEL=angle`; the default's ROLL frames must all carry the latent flag, the angle build's none (the backend
+    checks)."""
+    if not any(vd.model_dir("angle" if "angle" in ckpt else "").glob("*.c")):
         pytest.skip("no generated decoder for this checkpoint yet")
     from export.backends import generate_golden
     out = tmp_path / "simavr.npz"
@@ -162,19 +163,20 @@ def test_die_gen_simavr_refuses_a_checkpoint_no_build_holds(tmp_path):
     assert "export_decoder.py" in proc.stderr and not (tmp_path / "f.npz").exists()
 
 
-@pytest.mark.skipif(not any(vd.model_dir("vae").glob("*.c")), reason="no VAE decoder in firmware/src/model_vae")
-def test_cli_model_vae_rolls_latent_codes_and_draws_them(capsys, tmp_path):
-    """`virtual_die.py --model vae`: the VAE-mode build; its report and text name latent codes, not angles."""
-    png = tmp_path / "vae.png"
-    assert vd.main(["--model", "vae", "--no-tumble", "--json", "--png", str(png)]) == 0
+@pytest.mark.skipif(not any(vd.model_dir("angle").glob("*.c")), reason="no angle decoder in firmware/src/model_angle")
+def test_cli_model_angle_rolls_angles_and_the_default_latent_codes(capsys, tmp_path):
+    """`virtual_die.py --model angle`: the angle-conditioned build; its report and text name angles. The default
+    build (VAE mode) names latent codes, not angles."""
+    png = tmp_path / "angle.png"
+    assert vd.main(["--model", "angle", "--no-tumble", "--json", "--png", str(png)]) == 0
     report = json.loads(capsys.readouterr().out)
     (r,) = report["rolls"]
-    assert r["angle_code"] is None and 0 <= r["latent_code"] <= 255 and not report["crashed"]
-    assert report["boot"][0]["mode_name"] == "vae" and "nano-vae" in report["elf"]
+    assert r["latent_code"] is None and 0 <= r["angle_code"] <= 255 and not report["crashed"]
+    assert report["boot"][0]["mode_name"] == "angle" and "nano-angle" in report["elf"]
     assert report["flash"] <= FLASH_BUDGET and report["sram_total"] <= SRAM_BUDGET
     from PIL import Image
     assert Image.open(png).size == (4 * 128, 4 * 64)
-    assert vd.main(["--model", "vae", "--pips", "6"]) == 0
+    assert vd.main(["--pips", "6", "--no-tumble"]) == 0
     out = capsys.readouterr().out
     assert "roll 1: pips 6 latent code " in out and "(vae, hash" in out
 

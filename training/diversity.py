@@ -1,6 +1,6 @@
 """Diversity of generated faces: do the random rolls of each pip count show every rotation the die can have?
 
-    python training/diversity.py --checkpoint models/decoder_vae.pt --int8 --plot docs/vae/diversity.png
+    python training/diversity.py --checkpoint models/decoder.pt --int8 --plot docs/vae/diversity.png
 
 Each face's angle is estimated as its best match (least squared error) among ground-truth renders
 (dataset.render.render_die) at 256 angles spanning the face's symmetry period: 90 degrees for 1, 4 and 5 pips (a
