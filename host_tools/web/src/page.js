@@ -1,6 +1,7 @@
 // The page: loads firmware.hex, runs the Session at real time (or as fast as the browser allows), and wires the
 // #roll button and the space bar to the die's button. window.gendie.rolls: one {pips, angle_code, face} per
 // landed roll, for scripts and tests.
+import { ROLL_FLAG_LATENT } from "./protocol.js";
 import { FORCED_FLAG } from "./rolls.js";
 import { Session } from "./session.js";
 import { addHistory, drawFace, drawOled, showRoll, showTally } from "./view.js";
@@ -17,10 +18,12 @@ function start(hexText) {
     on: {
       roll(r) {
         gendie.rolls.push({ pips: r.pips, angle_code: r.angle_code, face: r.face });
-        showRoll($("last-roll"), { ...r, forced: !!(r.flags & FORCED_FLAG) });
+        // The code byte: a latent code (a sample of the prior) under ROLL_FLAG_LATENT, else the die's angle
+        const latent = !!(r.flags & ROLL_FLAG_LATENT);
+        showRoll($("last-roll"), { ...r, forced: !!(r.flags & FORCED_FLAG), latent });
         if (r.face) {
           drawFace($("face"), r.face);
-          addHistory($("history"), r.face, `${r.pips} pips, angle code ${r.angle_code}`);
+          addHistory($("history"), r.face, `${r.pips} pips, ${latent ? "latent" : "angle"} code ${r.angle_code}`);
         }
         showTally($("tally"), $("tally-count"), session.tally);
       },

@@ -29,7 +29,9 @@ export function drawFace(canvas, face) {
 export function showRoll(dl, r) {
   const degrees = ((r.angle_code * 360) / 256).toFixed(1);
   const ms = ((r.cycles / BOARD.fCpu) * 1000).toFixed(0);
-  const rows = [["pips", r.pips], ["angle", `${degrees}° (code ${r.angle_code})`], ["roll", `#${r.roll}`],
+  const code = r.latent ? ["latent", `code ${r.angle_code} (sampled from the prior)`]
+                        : ["angle", `${degrees}° (code ${r.angle_code})`];
+  const rows = [["pips", r.pips], code, ["roll", `#${r.roll}`],
                 ["network", `${r.cycles.toLocaleString("en")} cycles = ${ms} ms`],
                 ["forced", r.forced ? "yes (p<n> command)" : "no"]];
   dl.replaceChildren(...rows.flatMap(([k, v]) => {
