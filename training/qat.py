@@ -16,7 +16,7 @@ from tqdm import tqdm
 from gendie import intmodel as Q
 from gendie.quantize import quantize
 from gendie.device import NUM_CLASSES
-from training.model import CVAE, Decoder, angle_code, reconstruction_loss, state_arrays
+from training.model import CVAE, Decoder, activation_sparsity, angle_code, reconstruction_loss, state_arrays
 
 
 def _round_ste(v: torch.Tensor) -> torch.Tensor:
@@ -88,8 +88,10 @@ class QATDecoder(nn.Module):
         return _round_ste(torch.clamp(cond * s, -Q.W_MAX, Q.W_MAX)) / s
 
     def forward(self, pips: torch.Tensor, codes: torch.Tensor | None = None, cond: torch.Tensor | None = None,
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """-> (grey/256 in the contract's exact values (N,1,32,32), pre-clamp output z for the loss)."""
+                acts: list | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (grey/256 in the contract's exact values (N,1,32,32), pre-clamp output z for the loss).
+
+        `acts`: a list that receives every hidden layer's int8 activations (as values), as Decoder.forward's."""
         dec, qm = self.decoder, self.qm
         w = dec.fc.weight
         c = self.cond_from_codes(codes, w) if codes is not None else self.fake_cond(cond.to(w.dtype))
@@ -100,6 +102,8 @@ class QATDecoder(nn.Module):
         acc = base[pips.long() - 1] + c @ fake_weight(w[:, :cd], e_w, 0).T
         h = fake_act(acc, qm.layers[0].e_out).view(-1, dec.cfg.dim4, 4, 4)
         for i, m in enumerate(dec.convs):
+            if acts is not None:
+                acts.append(h)
             L = qm.layers[i + 1]
             out_dim = 1 if isinstance(m, nn.ConvTranspose2d) else 0
             e_w = self._wexp(m.weight, out_dim)
@@ -123,9 +127,10 @@ class QATDecoder(nn.Module):
 
 def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 128, count: int = 8192,
                  seed: int = 0, recalibrate_every: int = 200, beta: float = 0.003, progress: bool = True,
-                 ) -> tuple[CVAE, list[float]]:
+                 act_l1: float = 0.0) -> tuple[CVAE, list[float]]:
     """Fine-tune `model` (in place) through the contract's fake quantisation; returns it, ready for export, and the
-    loss of every step (the same shape of result as train_cvae.train)."""
+    loss of every step (the same shape of result as train_cvae.train). `act_l1` weighs activation_sparsity of the
+    int8 activations (zeros the device skips)."""
     from dataset.make_dice import generate as make_dice
     torch.manual_seed(seed)
     data = make_dice(count, seed=20_000 + seed)
@@ -146,8 +151,11 @@ def qat_finetune(model: CVAE, steps: int = 2000, lr: float = 5e-4, batch: int = 
             onehot = F.one_hot(pips[idx] - 1, NUM_CLASSES).float()
             mu, logvar = model.encoder(x[idx], onehot)
             cond = model.latent_cond(mu, logvar)
-        _, z = qat(pips[idx], cond=cond)
+        acts: list[torch.Tensor] | None = [] if act_l1 else None
+        _, z = qat(pips[idx], cond=cond, acts=acts)
         loss = reconstruction_loss(z, x[idx], model.cfg.loss)
+        if act_l1:
+            loss = loss + act_l1 * activation_sparsity(model.cfg, acts)
         if mu is not None:
             loss = loss + beta * model.kl(mu, logvar).mean()
         opt.zero_grad()

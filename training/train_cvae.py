@@ -24,7 +24,8 @@ from training import checkpoint
 from gendie.arch import LOSSES, MODES, DecoderConfig
 from gendie.cli import Parser, UsageError, float_range, int_range, nonneg_float, run, seed_int
 from gendie.fileio import check_writable, write_text
-from training.model import CVAE, align_ring_phases, quarter_turn_contrast, reconstruction_loss, ring_uniformity, rotation_continuity
+from training.model import (CVAE, activation_sparsity, align_ring_phases, quarter_turn_contrast, reconstruction_loss,
+                            ring_uniformity, rotation_continuity)
 from training.run_report import evaluate, evaluate_int8, save_plots  # noqa: F401  evaluate: also bench/sweep.py's
 
 
@@ -47,7 +48,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
           beta: float = 0.003, seed: int = 0, device: str = "cpu", progress: bool = True,
           verbose: bool = True, model: CVAE | None = None, kl_warmup: float = 0.0, free_bits: float = 0.0,
           uniform: float = 0.0, quarter: float = 0.0, continuity: float = 0.0, encoder_width: int | None = None,
-          freeze_encoder: bool = False) -> tuple[CVAE, list[float]]:
+          freeze_encoder: bool = False, act_l1: float = 0.0) -> tuple[CVAE, list[float]]:
     """Train (or continue training `model`) on `count` fresh dice; returns the model and per-epoch mean loss.
 
     vae mode: the KL weight ramps from 0 to `beta` over the first `kl_warmup` of the steps; the batch's mean KL
@@ -58,6 +59,7 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
     `freeze_encoder` (vae mode, a trained encoder in `model`): the encoder is fixed and the decoder alone learns to
     draw the faces from samples of the encoder's posterior; the KL and ring terms, which only move the encoder, are
     then not computed.
+    `act_l1` weighs activation_sparsity: zero activations, which the device's kernels skip, make faces faster.
     """
     torch.manual_seed(seed)
     data = make_dice(count, seed=10_000 + seed)
@@ -85,8 +87,11 @@ def train(cfg: DecoderConfig, epochs: int = 60, count: int = 8192, batch: int = 
         total = 0.0
         for s in range(steps_per_epoch):
             idx = order[s * batch:(s + 1) * batch]
-            z, mu, logvar = model(x[idx], pips[idx], angles[idx])
+            acts: list[torch.Tensor] | None = [] if act_l1 else None
+            z, mu, logvar = model(x[idx], pips[idx], angles[idx], acts=acts)
             loss = reconstruction_loss(z, x[idx], cfg.loss)
+            if act_l1:
+                loss = loss + act_l1 * activation_sparsity(cfg, acts)
             if mu is not None and not freeze_encoder:  # KL to the prior (nats per face), weighed against the per-pixel reconstruction
                 kl = torch.clamp(model.kl(mu, logvar).mean(), min=free_bits)
                 loss = loss + beta * min(1.0, step / warm_steps if warm_steps else 1.0) * kl
@@ -145,6 +150,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "each pip count's latent so its upright face sits at phi = 0 (the prior is unchanged)")
     p.add_argument("--continuity", type=nonneg_float, default=0.0, help="ring prior: weight of the penalty on latent "
                    "jumps when a face turns a few degrees")
+    p.add_argument("--act-l1", type=nonneg_float, default=0.0, metavar="LAMBDA", help="weight of the activation "
+                   "sparsity penalty (each hidden layer's L1/L2 norm ratio, weighted by the MAC share of the layer "
+                   "reading it): zero activations are skipped by the device's kernels (default 0; also with --qat)")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (a GPU when present)")
     p.add_argument("--eval-count", type=int_range(6, 1_000_000), default=6000,
@@ -240,13 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         if a.freeze_encoder:
             init.encoder.requires_grad_(False)  # its KL term then moves nothing
         model, history = qat_finetune(init, steps=a.epochs * (a.count // a.batch), lr=a.lr, batch=a.batch,
-                                      count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty())
+                                      count=a.count, seed=a.seed, beta=a.beta, progress=sys.stderr.isatty(),
+                                      act_l1=a.act_l1)
     else:
         model, history = train(cfg, a.epochs, a.count, a.batch, a.lr, a.beta, a.seed, a.device,
                                progress=sys.stderr.isatty(), model=init, kl_warmup=a.kl_warmup,
                                free_bits=a.free_bits, uniform=a.uniform, quarter=a.quarter,
                                continuity=a.continuity, encoder_width=a.encoder_width,
-                               freeze_encoder=a.freeze_encoder)
+                               freeze_encoder=a.freeze_encoder, act_l1=a.act_l1)
     train_s = time.perf_counter() - t0
     if history and not math.isfinite(history[-1]):
         raise RuntimeError(f"training diverged (loss {history[-1]}): try a lower --lr; nothing written")
@@ -257,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = {"config": cfg.to_dict(), "name": cfg.name, "epochs": a.epochs, "count": a.count, "batch": a.batch,
                    "lr": a.lr, "seed": a.seed, "beta": a.beta, "kl_warmup": a.kl_warmup, "free_bits": a.free_bits,
                    "uniform": a.uniform, "quarter": a.quarter, "continuity": a.continuity,
-                   "encoder_width": None if model.encoder is None else model.encoder.width,
+                   "act_l1": a.act_l1, "encoder_width": None if model.encoder is None else model.encoder.width,
                    "encoder_from": a.encoder_from, "freeze_encoder": a.freeze_encoder, "phase_turns_deg": turns,
                    "train_seconds": round(train_s, 1), "final_loss": history[-1],
                    "qat": bool(a.qat), **evaluate(model, a.eval_count, per_pips=a.diversity)}
