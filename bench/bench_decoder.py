@@ -25,7 +25,7 @@ from gendie.fileio import write_doc_block
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "firmware" / "src"
 BENCH_MK = ROOT / "bench" / "c" / "bench.mk"
-FACES = [(p, c) for p in range(1, 7) for c in (5, 150)]  # every pip count, two angles
+FACES = [(p, c) for p in range(1, 7) for c in (5, 150)]  # every pip count, two codes (angle or latent)
 FLOOR = 10  # cycles per MAC: LD 2 + LPM 3 + MUL 2 + 3-byte add 3 (docs/benchmarks.md)
 KIND = {"fc": "FC (condition x weights, pip table)", "convt2": "ConvT 3x3 s2", "conv": "conv 3x3"}
 
@@ -113,7 +113,7 @@ def _shown(path: Path) -> str:
 def table(r: dict) -> str:
     mhz = 16e6
     lines = [f"Model `{r['model']}` ({r['checkpoint']}), decoder alone, {r['faces']} faces (every pip count x 2 "
-             f"angles, each checked against the golden model), ATmega328P in simavr, -Os.", "",
+             f"codes, each checked against the golden model), ATmega328P in simavr, -Os.", "",
              "| | AVR assembly kernel | portable C kernel | ratio |", "|---|---|---|---|",
              f"| cycles per face, worst | {r['avr_cycles_per_face']:,} = {r['avr_cycles_per_face'] / mhz:.3f} s | "
              f"{r['avr_portable_cycles_per_face']:,} | {r['avr_portable_cycles_per_face'] / r['avr_cycles_per_face']:.2f}x |",
