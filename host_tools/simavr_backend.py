@@ -17,7 +17,6 @@ from tqdm import tqdm
 
 from gendie.device import check_faces
 from host_tools import virtual_die_build as vdb, virtual_die_sim as vds
-from host_tools.gen_model_id import model_dirs
 
 GENERATED = ("decoder_model.c", "decoder_model.h")
 BATCH = 64  # faces per simulator run: one boot each, and the UART capture stays small
@@ -27,7 +26,7 @@ def firmware_model(ckpt: Path) -> str:
     """The MODEL (make -C firmware ... MODEL=) whose committed export is ckpt's: "" for firmware/src/model/,
     "angle" for firmware/src/model_angle/; ValueError if no folder is."""
     from export.backends import exported_model
-    dirs = model_dirs()
+    dirs = vdb.model_dirs()
     if not dirs:
         raise ValueError(f"{vdb.model_dir()}: no generated decoder (run: python export/export_decoder.py)")
     for d in dirs:  # exported with the folder's options: the same model and the same plan

@@ -30,10 +30,9 @@ import time
 from gendie.cli import Parser, fail, positive_int, run, seed_int
 # The names other tools and tests use: one import for the whole virtual die.
 from host_tools import frame_protocol as fp
-from host_tools.gen_model_id import model_dirs
 from host_tools.virtual_die_build import (FIRMWARE, ROOT, VirtualDieError, build_firmware,  # noqa: F401
                                           build_harness, elf_memory, firmware_define, macs_per_face, model_dir,
-                                          model_name)
+                                          model_dirs, model_name)
 from host_tools.virtual_die_report import (BENCH_DOC, DIE_COL, animation, benchmark_block,  # noqa: F401
                                            build_report, die_region, dither, downsample, render_terminal,
                                            roll_metrics, save_gif, save_png, tumble_metrics, write_benchmarks)

@@ -59,6 +59,11 @@ def model_name(folder: Path) -> str:
     return folder.name.partition("_")[2]
 
 
+def model_dirs() -> list[Path]:
+    """The exported model folders the firmware can be built with: src/model (default) and src/model_<name>."""
+    return sorted(d for d in (FIRMWARE / "src").glob("model*") if d.is_dir() and (d / "memory_plan.json").exists())
+
+
 def build_firmware(variant: str = "nano", model: str = "") -> Path:
     """`make -C firmware <variant> [MODEL=<model>]`; returns the ELF path (build/<variant>[-<model>]/). MODEL is
     always passed, empty for the default, so a MODEL in the environment cannot build another model than asked."""
