@@ -1,6 +1,6 @@
 """Generate model_id.h in every exported model folder (firmware/src/model/, firmware/src/model_<name>/): the name,
 mode and hash of that decoder for the firmware's BOOT frame (so a capture says which golden model its faces must
-match), and whether its code byte is the die's angle or a latent code (GD_COND_LATENT: vae mode).
+match; its mode also says whether the code byte is the die's angle or a latent code).
 
     python host_tools/gen_model_id.py            # rewrite the headers (after every export)
     python host_tools/gen_model_id.py --check    # exit 1 if one does not describe its folder
@@ -50,8 +50,6 @@ def header_text(model_dir: Path) -> str:
         f'#define GD_MODEL_NAME "{name}"',
         f"#define GD_MODEL_MODE 0x{modes[mode]:02X}u  /* {mode} */",
         f"#define GD_MODEL_HASH 0x{model_hash(qmodel):08X}UL  /* sha256(qmodel.json)[0:4], little-endian */",
-        f"#define GD_COND_LATENT {int(mode == 'vae')}  /* 1: the code byte is a latent code, a sample of the prior; "
-        "0: the die's angle */",
         "",
         "#endif",
         ""])

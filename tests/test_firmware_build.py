@@ -165,7 +165,7 @@ def test_deep_sleep_turns_the_brown_out_detector_off_in_time():
 
 
 def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, capsys):
-    """model_id.h in every model folder (the BOOT frame's model name, mode, hash; GD_COND_LATENT) is generated from
+    """model_id.h in every model folder (the BOOT frame's model name, mode, hash) is generated from
     that folder's export, so the mode is the checkpoint's."""
     if not HAS_DECODER:
         pytest.skip("no decoder generated yet")
@@ -175,7 +175,7 @@ def test_model_id_header_describes_the_exported_decoder(monkeypatch, tmp_path, c
         plan = json.loads((d / "memory_plan.json").read_text())
         text = (d / g.HEADER).read_text()
         assert f'#define GD_MODEL_NAME "{plan["model"]}"' in text
-        assert f"#define GD_COND_LATENT {int(plan['config']['mode'] == 'vae')} " in text
+        assert f"#define GD_MODEL_MODE 0x{int(plan['config']['mode'] == 'vae'):02X}u " in text
     copy = tmp_path / "src" / "model_x"
     copy.mkdir(parents=True)
     for f in ("memory_plan.json", "qmodel.json"):

@@ -28,12 +28,9 @@
 #define MODEL_NAME GD_MODEL_NAME
 #define MODEL_MODE GD_MODEL_MODE
 #define MODEL_HASH GD_MODEL_HASH
-/* The model says what its code byte means (model_id.h, from the checkpoint's config): in a VAE-mode build it is a
- * latent code, and every ROLL frame says so. */
-#if GD_COND_LATENT != (GD_MODEL_MODE == FP_BOOT_MODE_VAE)
-#error "main.c: model_id.h's GD_COND_LATENT disagrees with its mode"
-#endif
-#define CODE_FLAG (GD_COND_LATENT ? FP_ROLL_FLAG_LATENT : 0u)
+/* The model's mode says what its code byte means (model_id.h, from the checkpoint's config): in a VAE-mode build it
+ * is a latent code, a sample of the prior, and every ROLL frame says so. */
+#define CODE_FLAG (GD_MODEL_MODE == FP_BOOT_MODE_VAE ? FP_ROLL_FLAG_LATENT : 0u)
 #endif
 
 #ifdef __AVR__

@@ -5,6 +5,5 @@
 #define GD_MODEL_NAME "4_8_8_8+0_ring12_bce"
 #define GD_MODEL_MODE 0x01u  /* vae */
 #define GD_MODEL_HASH 0xC55FBEE5UL  /* sha256(qmodel.json)[0:4], little-endian */
-#define GD_COND_LATENT 1  /* 1: the code byte is a latent code, a sample of the prior; 0: the die's angle */
 
 #endif

@@ -5,6 +5,5 @@
 #define GD_MODEL_NAME "4_8_8_8+0_angle24_bce"
 #define GD_MODEL_MODE 0x00u  /* angle */
 #define GD_MODEL_HASH 0x20979D74UL  /* sha256(qmodel.json)[0:4], little-endian */
-#define GD_COND_LATENT 0  /* 1: the code byte is a latent code, a sample of the prior; 0: the die's angle */
 
 #endif
