@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = Parser(prog="gen_model_id.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if a header is stale")
     args = ap.parse_args(argv)
-    dirs = model_dirs()
+    dirs = model_dirs(SRC)
     if not dirs:
         raise ValueError(f"{SRC}: no exported decoder (run: python export/export_decoder.py)")
     texts = {d / HEADER: header_text(d) for d in dirs}

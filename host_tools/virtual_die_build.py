@@ -59,9 +59,9 @@ def model_name(folder: Path) -> str:
     return folder.name.partition("_")[2]
 
 
-def model_dirs() -> list[Path]:
+def model_dirs(src: Path = FIRMWARE / "src") -> list[Path]:
     """The exported model folders the firmware can be built with: src/model (default) and src/model_<name>."""
-    return sorted(d for d in (FIRMWARE / "src").glob("model*") if d.is_dir() and (d / "memory_plan.json").exists())
+    return sorted(d for d in src.glob("model*") if d.is_dir() and (d / "memory_plan.json").exists())
 
 
 def build_firmware(variant: str = "nano", model: str = "") -> Path:
